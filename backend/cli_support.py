@@ -1,0 +1,130 @@
+"""What every command-line tool here shares: database options, logging, and one-line errors.
+
+Errors: a UsageError exits 2, any other failure exits 1; both print one line on stderr, with the
+traceback only under -v. Database URLs are masked wherever they are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from backend.config import load_settings
+from backend.database import DatabaseUrlError, mask_url, parse_url
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+log = logging.getLogger("backend")
+
+
+class UsageError(Exception):
+    """Bad input from the user: exit 2."""
+
+
+class CommandError(Exception):
+    """A failure while running: exit 1."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of printing usage and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see --help)")
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="database to use (default: $DATABASE_URL, else the SQLite file backend/chat.db); "
+        "e.g. postgresql+psycopg2://user:password@localhost:5432/chat",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logs and tracebacks (also SEED_DEBUG=1)"
+    )
+
+
+def resolve_database_url(args: argparse.Namespace) -> str:
+    url = args.database_url or load_settings().database_url
+    try:
+        parse_url(url)
+    except DatabaseUrlError as exc:
+        raise UsageError(f"--database-url/DATABASE_URL: {exc}") from None
+    return url
+
+
+def verbose_requested(args: argparse.Namespace | None) -> bool:
+    return bool(getattr(args, "verbose", False)) or os.environ.get("SEED_DEBUG", "") not in (
+        "",
+        "0",
+    )
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def describe_database_error(exc: SQLAlchemyError, url: str | None) -> str:
+    """One line about a database error that never includes the password."""
+    where = f" ({mask_url(url)})" if url else ""
+    if isinstance(exc, OperationalError):
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else "operational error"
+        return f"database error{where}: {detail}"
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        first = str(exc.orig).strip().splitlines()[0]
+        return f"database error{where}: {first}"
+    return f"database error{where}: {exc.__class__.__name__}"
+
+
+def _redact(message: str, url: str | None) -> str:
+    if url:
+        try:
+            password = parse_url(url).password
+        except DatabaseUrlError:
+            password = None
+        if password:
+            message = message.replace(str(password), "***")
+    return message
+
+
+def run_cli(
+    main: Callable[[argparse.Namespace], int],
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Parse argv, run main, and turn every failure into one line on stderr and an exit code."""
+    args: argparse.Namespace | None = None
+    url: str | None = None
+    try:
+        args = parser.parse_args(argv)
+        configure_logging(verbose_requested(args))
+        url = args.database_url if getattr(args, "database_url", None) else None
+        url = url or os.environ.get("DATABASE_URL")
+        return main(args)
+    except UsageError as exc:
+        print(f"error: {_redact(str(exc), url)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted; the transaction was rolled back", file=sys.stderr)
+        return 130
+    except SQLAlchemyError as exc:
+        if verbose_requested(args):
+            log.exception("database error")
+        print(f"error: {_redact(describe_database_error(exc, url), url)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except (CommandError, OSError, ValueError) as exc:
+        if verbose_requested(args):
+            log.exception("failure")
+        print(f"error: {_redact(str(exc), url)}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,48 @@
+"""Upsert the reaction reference set: run it as often as you like."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from backend.cli_support import (
+    ArgumentParser,
+    CommandError,
+    add_common_arguments,
+    resolve_database_url,
+    run_cli,
+)
+from backend.database import make_engine, mask_url
+from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state
+from backend.seeding.reactions import upsert_reference_reactions
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="seed_reactions.py",
+        description="Insert the reference emoji reactions, update changed names, delete nothing. "
+        "Idempotent: running it twice changes nothing the second time.",
+    )
+    add_common_arguments(parser)
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    url = resolve_database_url(args)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            if schema_state(conn) is not SchemaState.CURRENT:
+                raise CommandError(f"{mask_url(url)} is not migrated to head; run: {MIGRATE_COMMAND}")
+            result = upsert_reference_reactions(conn)
+    finally:
+        engine.dispose()
+    print(f"reactions: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main, build_parser()))

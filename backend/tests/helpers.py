@@ -1,0 +1,39 @@
+"""Small helpers shared by tests: run a script as a subprocess, insert rows directly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO_ROOT / "backend" / "scripts"
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def run_script(
+    name: str,
+    *args: str,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
+    stdin: str | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run backend/scripts/<name> in a child process, as a user would, and capture its output."""
+    child_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV", "ENVIRONMENT")}
+    child_env.pop("SEED_DEBUG", None)
+    if database_url is not None:
+        child_env["DATABASE_URL"] = database_url
+    child_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / name), *args],
+        cwd=cwd,
+        env=child_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
