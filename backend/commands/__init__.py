@@ -1,4 +1,5 @@
 """The command-line commands: each module parses its arguments, calls the library and prints.
 
-Every module has build_parser(prog) -> ArgumentParser and run(args) -> int; backend/scripts/*.py dispatch to them.
+Every module has build_parser(prog) -> ArgumentParser and run(args) -> int;
+backend/scripts/*.py dispatch to them.
 """

@@ -1,0 +1,31 @@
+"""Seed the chat database with a deterministic fake chat; also: verify, status, reset.
+
+python backend/scripts/seed_data.py [options]          seed (see --help)
+python backend/scripts/seed_data.py verify [options]   check the data's invariants
+python backend/scripts/seed_data.py status [options]   seeded and real rows, and the ledger's runs
+python backend/scripts/seed_data.py reset [options]    remove seeded rows, then seed afresh
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from backend.cli_support import run_cli
+
+SUBCOMMANDS = ("seed", "verify", "status", "reset")
+
+
+def main(argv: list[str]) -> int:
+    name = argv[0] if argv and argv[0] in SUBCOMMANDS else "seed"
+    rest = argv[1:] if argv and argv[0] == name else argv
+    command = importlib.import_module(f"backend.commands.{name}")
+    prog = "seed_data.py" if name == "seed" else f"seed_data.py {name}"
+    return run_cli(command.run, command.build_parser(prog), rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,125 @@
+"""The seed ledger: runs and the id block each wrote per table, in the same transaction as the rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from backend.models import SeedRun, SeedRunBlock
+from backend.seeding.dataset import ID_TABLES, TABLE_ORDER
+from backend.seeding.options import SeedOptions
+
+LOCKED_TABLES = ", ".join((*TABLE_ORDER, "seed_runs"))
+
+
+def find_completed_run(connection: Connection, options: SeedOptions) -> tuple[int, dict[str, int]] | None:
+    """The newest run with the same seed and data options, and its row counts (ledger runs are complete)."""
+    row = connection.execute(
+        select(SeedRun.id, SeedRun.row_counts_json)
+        .where(SeedRun.options_digest == options.digest())
+        .order_by(SeedRun.id.desc())
+    ).first()
+    if row is None:
+        return None
+    counts = json.loads(row.row_counts_json)
+    return int(row.id), {table: int(counts.get(table, 0)) for table in TABLE_ORDER}
+
+
+def lock_for_seeding(connection: Connection) -> None:
+    """Keep other writers out while ids are reserved and rows written (readers are not blocked)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"LOCK TABLE {LOCKED_TABLES} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def reserve_id_starts(connection: Connection) -> dict[str, int]:
+    """The first id of each table's block: past every existing id and every id a sequence handed out."""
+    starts = {}
+    for table in ID_TABLES:
+        top = int(connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
+        if connection.dialect.name == "postgresql":
+            issued = connection.exec_driver_sql(
+                f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
+                f"FROM {_sequence(connection, table)}"
+            ).scalar_one()
+            top = max(top, int(issued))
+        starts[table] = top + 1
+    return starts
+
+
+def _sequence(connection: Connection, table: str) -> str:
+    name = connection.exec_driver_sql(f"SELECT pg_get_serial_sequence('{table}', 'id')").scalar_one()
+    return str(name)
+
+
+def advance_sequences(
+    connection: Connection, id_starts: Mapping[str, int], counts: Mapping[str, int]
+) -> None:
+    """Move PostgreSQL's id sequences past the block, so that the app's next inserts don't collide."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite hands out max(id) + 1 by itself
+    for table in ID_TABLES:
+        if counts.get(table, 0):
+            last = id_starts[table] + counts[table] - 1
+            connection.exec_driver_sql(
+                f"SELECT setval('{_sequence(connection, table)}', greatest({last}, "
+                f"(SELECT last_value FROM {_sequence(connection, table)})))"
+            )
+
+
+def start_run(
+    connection: Connection,
+    options: SeedOptions,
+    started_at: datetime,
+    faker_version: str,
+    generator_version: str,
+) -> int:
+    """Insert the run's ledger row (completed by finish_run in the same transaction); returns its id."""
+    result = connection.execute(
+        insert(SeedRun)
+        .values(
+            profile=options.profile,
+            seed=options.seed,
+            as_of=options.as_of,
+            options_json=options.to_json(),
+            options_digest=options.digest(),
+            faker_version=faker_version,
+            generator_version=generator_version,
+            row_counts_json="{}",
+            started_at=started_at,
+            finished_at=started_at,
+        )
+        .returning(SeedRun.id)
+    )
+    return int(result.scalar_one())
+
+
+def finish_run(
+    connection: Connection,
+    run_id: int,
+    id_starts: Mapping[str, int],
+    counts: Mapping[str, int],
+    finished_at: datetime,
+) -> None:
+    connection.execute(
+        update(SeedRun)
+        .where(SeedRun.id == run_id)
+        .values(row_counts_json=json.dumps(dict(counts), sort_keys=True), finished_at=finished_at)
+    )
+    blocks = [
+        {
+            "run_id": run_id,
+            "table_name": table,
+            "first_id": id_starts[table],
+            "last_id": id_starts[table] + counts.get(table, 0) - 1,
+            "row_count": counts.get(table, 0),
+        }
+        for table in ID_TABLES
+    ]
+    connection.execute(insert(SeedRunBlock), blocks)
+
+
+def run_count(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(SeedRun)).scalar_one())

@@ -1,0 +1,183 @@
+"""One seeding run: options -> dataset streams -> writer -> ledger, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from backend.models import User
+from backend.seeding import ledger
+from backend.seeding.dataset import GENERATOR_VERSION, ID_TABLES, TABLE_ORDER, Batch, Dataset
+from backend.seeding.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS
+from backend.seeding.options import SeedOptions
+from backend.seeding.reactions import missing_reference_reactions, reaction_ids
+from backend.seeding.text import FAKER_VERSION
+from backend.seeding.writers import make_writer
+
+log = logging.getLogger(__name__)
+
+
+class SeedError(Exception):
+    """Seeding cannot go ahead; nothing was written."""
+
+
+@dataclass
+class RunSummary:
+    run_id: int | None
+    options: SeedOptions
+    counts: dict[str, int]
+    seconds: float = 0.0
+    skipped_for_run: int | None = None  # an identical completed run that made this one unnecessary
+    dry_run: bool = False
+    fast_tables: list[str] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "profile": self.options.profile,
+            "seed": self.options.seed,
+            "as_of": self.options.as_of.isoformat(),
+            "faker_version": FAKER_VERSION,
+            "rows": self.counts,
+            "total_rows": self.total_rows,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.total_rows / self.seconds) if self.seconds > 0 else None,
+            "skipped": self.skipped_for_run is not None,
+            "existing_run_id": self.skipped_for_run,
+            "dry_run": self.dry_run,
+        }
+
+
+ProgressFactory = Callable[[str, int], Any]
+
+
+def _no_progress(_table: str, _total: int) -> None:
+    return None
+
+
+def check_preconditions(connection: Connection, options: SeedOptions) -> list[int]:
+    """Refuse before writing anything: reference reactions must be there, demo accounts must be free."""
+    missing = missing_reference_reactions(connection)
+    if missing:
+        raise SeedError(
+            f"the reaction reference data is missing ({', '.join(missing[:5])}); "
+            "run: python backend/scripts/seed_reactions.py"
+        )
+    if options.demo_accounts:
+        emails = [f"{local}@{DEMO_EMAIL_DOMAIN}" for _name, local, _bio in DEMO_USERS]
+        taken = connection.execute(select(User.email).where(User.email.in_(emails))).scalars().all()
+        if taken:
+            raise SeedError(
+                f"the demo accounts already exist ({taken[0]}); remove the earlier demo run with "
+                "cleanup_fake_data.py, or seed another profile"
+            )
+    return reaction_ids(connection)
+
+
+def plan_only(connection: Connection, options: SeedOptions) -> RunSummary:
+    """Exact row counts for these options, without writing anything."""
+    ids = check_preconditions(connection, options)
+    dataset = Dataset(options, dict.fromkeys(ID_TABLES, 1), run_id=0, reaction_ids=ids)
+    return RunSummary(run_id=None, options=options, counts=dataset.plan.counts, dry_run=True)
+
+
+def seed_database(
+    connection: Connection,
+    options: SeedOptions,
+    *,
+    append: bool = False,
+    progress: ProgressFactory = _no_progress,
+) -> RunSummary:
+    """Write one run's rows and its ledger entry on connection; the caller commits or rolls back."""
+    started = time.perf_counter()
+    if not append:
+        existing = ledger.find_completed_run(connection, options)
+        if existing is not None:
+            run_id, counts = existing
+            return RunSummary(run_id, options, counts, skipped_for_run=run_id)
+    ids = check_preconditions(connection, options)
+    ledger.lock_for_seeding(connection)
+    run_id = ledger.start_run(connection, options, datetime.now(UTC), FAKER_VERSION, GENERATOR_VERSION)
+    id_starts = ledger.reserve_id_starts(connection)
+    dataset = Dataset(options, id_starts, run_id, ids)
+    counts = dataset.plan.counts
+    log.debug("run %s: id starts %s, planned rows %s", run_id, id_starts, counts)
+    writer = make_writer(connection)
+    writer.begin(counts)
+    bars: dict[str, Any] = {}
+    written = dict.fromkeys(TABLE_ORDER, 0)
+    for table, payload, rows in _batches(dataset, options.workers, writer.encode):
+        writer.write(table, payload)
+        written[table] += rows
+        if table not in bars:
+            bars[table] = progress(table, counts[table])
+        if bars[table] is not None:
+            bars[table].update(rows)
+    for bar in bars.values():
+        if bar is not None:
+            bar.close()
+    writer.finish()
+    if written != counts:
+        raise SeedError(f"internal error: planned {counts} rows but generated {written}")
+    ledger.advance_sequences(connection, id_starts, counts)
+    ledger.finish_run(connection, run_id, id_starts, counts, datetime.now(UTC))
+    return RunSummary(
+        run_id, options, counts, seconds=time.perf_counter() - started, fast_tables=writer.fast_tables
+    )
+
+
+# ----- generation, in this process or in workers ---------------------------------------------------
+
+_worker_dataset: Dataset | None = None
+_worker_encode: Callable[[Batch], Any] | None = None
+
+
+def _generate_chunk(bounds: tuple[int, int]) -> list[tuple[str, Any, int]]:
+    assert _worker_dataset is not None and _worker_encode is not None
+    return [
+        (batch.table, _worker_encode(batch), len(batch.rows))
+        for batch in _worker_dataset.chunk_batches(*bounds)
+    ]
+
+
+@contextmanager
+def _worker_pool(dataset: Dataset, encode: Callable[[Batch], Any], workers: int) -> Iterator[Any]:
+    global _worker_dataset, _worker_encode
+    _worker_dataset, _worker_encode = dataset, encode
+    try:
+        if workers <= 1:
+            yield None
+            return
+        # fork: workers inherit the dataset (pools, run-wide arrays) instead of rebuilding it.
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            yield pool
+    finally:
+        _worker_dataset, _worker_encode = None, None
+
+
+def _batches(
+    dataset: Dataset, workers: int, encode: Callable[[Batch], Any]
+) -> Iterator[tuple[str, Any, int]]:
+    """Encoded batches in foreign-key order: users, channels, then each chunk of channels."""
+    for batch in dataset.user_batches():
+        yield batch.table, encode(batch), len(batch.rows)
+    for batch in dataset.channel_batches():
+        yield batch.table, encode(batch), len(batch.rows)
+    with _worker_pool(dataset, encode, workers) as pool:
+        chunks = dataset.plan.chunks
+        results = map(_generate_chunk, chunks) if pool is None else pool.imap(_generate_chunk, chunks)
+        for parts in results:
+            yield from parts
