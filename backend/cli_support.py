@@ -128,3 +128,9 @@ def run_cli(
             log.exception("failure")
         print(f"error: {_redact(str(exc), url)}", file=sys.stderr)
         return EXIT_FAILURE
+    except Exception as exc:
+        if verbose_requested(args):
+            log.exception("unexpected failure")
+        detail = _redact(f"{exc.__class__.__name__}: {exc}".splitlines()[0], url)
+        print(f"error: unexpected failure ({detail}); run with -v for details", file=sys.stderr)
+        return EXIT_FAILURE

@@ -36,7 +36,11 @@ OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("active_share", float, "share of users that are active, 0..1"),
     ("window_days", int, "days of history before the as-of date"),
     ("locale", str, "Faker locale for names and text, e.g. en_US, ja_JP, ar_EG"),
-    ("workers", int, "processes generating rows in parallel (the data is the same for any number)"),
+    (
+        "workers",
+        int,
+        "processes generating rows beside the writer (default 0: automatic); the data is the same for any N",
+    ),
 )
 
 

@@ -9,7 +9,6 @@ can be generated in any order, in any process, with the same result.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -72,10 +71,21 @@ def format_timestamps(micros: IntArray) -> list[str]:
     return text.tolist()  # type: ignore[no-any-return]
 
 
+Columns = list[list[Any]]
+
+
 @dataclass(frozen=True)
 class Batch:
+    """Rows of one table, column by column (in TABLE_COLUMNS order): cheap to build and to encode."""
+
     table: str
-    rows: list[tuple[Any, ...]]
+    columns: Columns
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        return list(zip(*self.columns, strict=True))
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,8 @@ class Dataset:
         # Pareto-distributed activity: a few users write most of the messages.
         self.user_activity = (1.0 - k.uniform("users", "activity", idx)) ** (-1.0 / 1.16)
         self.n_demo_users = len(DEMO_USERS) if self.options.demo_accounts else 0
+        self.first_slugs = [slug(name) for name in self.pools.first_names]
+        self.last_slugs = [slug(name) for name in self.pools.last_names]
 
     def user_name(self, u: int) -> str:
         if u < self.n_demo_users:
@@ -262,11 +274,15 @@ class Dataset:
 
     # ----- users and channels ----------------------------------------------------------------------
 
-    def user_batches(self) -> Iterator[Batch]:
-        for lo in range(0, self.options.users, BATCH_ROWS):
-            yield Batch("users", self._user_rows(lo, min(self.options.users, lo + BATCH_ROWS)))
+    def user_ranges(self) -> list[tuple[int, int]]:
+        return [
+            (lo, min(self.options.users, lo + BATCH_ROWS)) for lo in range(0, self.options.users, BATCH_ROWS)
+        ]
 
-    def _user_rows(self, lo: int, hi: int) -> list[tuple[Any, ...]]:
+    def user_batch(self, lo: int, hi: int) -> Batch:
+        return Batch("users", self._user_rows(lo, hi))
+
+    def _user_rows(self, lo: int, hi: int) -> Columns:
         k, pools = self.k, self.pools
         idx = np.arange(lo, hi, dtype=np.int64)
         ids = self.id_starts["users"] + idx
@@ -288,21 +304,25 @@ class Dataset:
                 name, local, bio = DEMO_USERS[u]
                 email = f"{local}@{DEMO_EMAIL_DOMAIN}"
             else:
-                first = pools.first_names[self.user_first[u]]
-                last = pools.last_names[self.user_last[u]]
-                name = f"{first} {last}"
-                local = ".".join(part for part in (slug(first), slug(last)) if part) or "user"
+                fi, li = self.user_first[u], self.user_last[u]
+                name = f"{pools.first_names[fi]} {pools.last_names[li]}"
+                local = (
+                    ".".join(part for part in (self.first_slugs[fi], self.last_slugs[li]) if part) or "user"
+                )
                 email = f"{local}.{user_id}@{EMAIL_DOMAINS[domain[i]]}"
                 bio = pools.bios[bio_pick[i]] if has_bio[i] else None
             picture = AVATAR_URL.format(hexid[:16])
             rows.append((user_id, auth0, email, active[i], created[i], name, picture, bio))
-        return rows
+        return [list(column) for column in zip(*rows, strict=True)]
 
-    def channel_batches(self) -> Iterator[Batch]:
-        for lo in range(0, self.options.channels, BATCH_ROWS):
-            yield Batch("channels", self._channel_rows(lo, min(self.options.channels, lo + BATCH_ROWS)))
+    def channel_ranges(self) -> list[tuple[int, int]]:
+        n = self.options.channels
+        return [(lo, min(n, lo + BATCH_ROWS)) for lo in range(0, n, BATCH_ROWS)]
 
-    def _channel_rows(self, lo: int, hi: int) -> list[tuple[Any, ...]]:
+    def channel_batch(self, lo: int, hi: int) -> Batch:
+        return Batch("channels", self._channel_rows(lo, hi))
+
+    def _channel_rows(self, lo: int, hi: int) -> Columns:
         k, pools = self.k, self.pools
         idx = np.arange(lo, hi, dtype=np.int64)
         ids = self.id_starts["channels"] + idx
@@ -326,7 +346,7 @@ class Dataset:
             rows.append(
                 (int(ids[i]), name, description, int(user_ids[i]), created[i], is_private, is_dm, join_code)
             )
-        return rows
+        return [list(column) for column in zip(*rows, strict=True)]
 
     # ----- memberships, messages and reactions, a chunk of channels at a time -----------------------
 
@@ -365,19 +385,11 @@ class Dataset:
 
     def _membership_rows(
         self, lo: int, hi: int, members: IntArray, joined: IntArray, offset: IntArray
-    ) -> list[tuple[Any, ...]]:
+    ) -> Columns:
         channel_ids = np.repeat(self.id_starts["channels"] + np.arange(lo, hi), self.members[lo:hi])
         user_ids = self.id_starts["users"] + members
         n = len(members)
-        return list(
-            zip(
-                user_ids.tolist(),
-                channel_ids.tolist(),
-                format_timestamps(joined),
-                [self.run_id] * n,
-                strict=True,
-            )
-        )
+        return [user_ids.tolist(), channel_ids.tolist(), format_timestamps(joined), [self.run_id] * n]
 
     def _pick_members(
         self,
@@ -404,7 +416,7 @@ class Dataset:
 
     def _message_rows(
         self, lo: int, hi: int, shape: _Shape, members: IntArray, joined: IntArray, offset: IntArray
-    ) -> tuple[list[tuple[Any, ...]], IntArray, IntArray]:
+    ) -> tuple[Columns, IntArray, IntArray]:
         k = self.k
         channel, top_local = shape.channel, shape.top_local
         pos = self._pick_members(
@@ -449,10 +461,7 @@ class Dataset:
         rep_rank[rep_order] = _group_ranks(rep_channel[rep_order])
         tops_in_channel = self.top_messages[rep_channel]
         rep_ids = (
-            self.id_starts["messages"]
-            + self.plan.message_offset[rep_channel]
-            + tops_in_channel
-            + rep_rank
+            self.id_starts["messages"] + self.plan.message_offset[rep_channel] + tops_in_channel + rep_rank
         )
 
         # All messages of the chunk, in id order, keyed by their position within the channel (= id - base).
@@ -479,19 +488,8 @@ class Dataset:
         user_ids = (self.id_starts["users"] + members[authors]).tolist()
         channel_ids = (self.id_starts["channels"] + chan).tolist()
         parent_ids = [None if p < 0 else p for p in parents.tolist()]
-        rows = list(
-            zip(
-                ids.tolist(),
-                contents,
-                created_text,
-                updated_text,
-                user_ids,
-                channel_ids,
-                parent_ids,
-                strict=True,
-            )
-        )
-        return rows, times, ids
+        columns = [ids.tolist(), contents, created_text, updated_text, user_ids, channel_ids, parent_ids]
+        return columns, times, ids
 
     def _contents(
         self, chan: IntArray, local: IntArray, members: IntArray, offset: IntArray, lo: int
@@ -549,7 +547,7 @@ class Dataset:
         offset: IntArray,
         msg_times: IntArray,
         msg_ids: IntArray,
-    ) -> list[tuple[Any, ...]]:
+    ) -> Columns:
         k = self.k
         counts = shape.reactions
         # shape's messages and msg_ids are both ordered by (channel, position in channel).
@@ -569,16 +567,13 @@ class Dataset:
         first = self.id_starts["message_reactions"] + self.plan.reaction_offset[lo]
         ids = first + np.arange(len(which), dtype=np.int64)
         user_ids = self.id_starts["users"] + members[flat]
-        return list(
-            zip(
-                ids.tolist(),
-                msg_ids[which].tolist(),
-                reaction.tolist(),
-                user_ids.tolist(),
-                format_timestamps(created),
-                strict=True,
-            )
-        )
+        return [
+            ids.tolist(),
+            msg_ids[which].tolist(),
+            reaction.tolist(),
+            user_ids.tolist(),
+            format_timestamps(created),
+        ]
 
 
 def _base32(value: int, length: int = 8) -> str:

@@ -44,7 +44,7 @@ class SeedOptions:
     locale: str = "en_US"
     demo_accounts: bool = False
     rich_text: bool = False
-    workers: int = 1
+    workers: int = 0  # 0: decide from the run's size and the machine's cores
 
     # Fields that do not change the data: excluded from the run's identity.
     RUNTIME_FIELDS = frozenset({"workers"})
@@ -112,7 +112,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "active_share": (0.0, 1.0),
     "window_days": (1, 36_500),
     "seed": (0, (1 << 63) - 1),
-    "workers": (1, 64),
+    "workers": (0, 64),
 }
 
 _FIELD_TYPES = {f.name: f.type for f in fields(SeedOptions)}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -118,7 +119,9 @@ def seed_database(
     writer.begin(counts)
     bars: dict[str, Any] = {}
     written = dict.fromkeys(TABLE_ORDER, 0)
-    for table, payload, rows in _batches(dataset, options.workers, writer.encode):
+    workers = effective_workers(options, sum(counts.values()))
+    log.debug("generating with %s worker process(es)", workers or "no")
+    for table, payload, rows in _batches(dataset, workers, writer.encode):
         writer.write(table, payload)
         written[table] += rows
         if table not in bars:
@@ -138,46 +141,77 @@ def seed_database(
     )
 
 
-# ----- generation, in this process or in workers ---------------------------------------------------
+# ----- generation, in this process or in worker processes ------------------------------------------
+
+Task = tuple[str, int, int]  # ("users" | "channels" | "chunk", first index, end index)
+Encoded = list[tuple[str, Any, int]]  # (table, payload, rows)
+
+# Generation in workers pays off once a run is big enough to hide a process start behind it.
+PARALLEL_MIN_ROWS = 200_000
 
 _worker_dataset: Dataset | None = None
 _worker_encode: Callable[[Batch], Any] | None = None
 
 
-def _generate_chunk(bounds: tuple[int, int]) -> list[tuple[str, Any, int]]:
+def _run_task(task: Task) -> Encoded:
     assert _worker_dataset is not None and _worker_encode is not None
-    return [
-        (batch.table, _worker_encode(batch), len(batch.rows))
-        for batch in _worker_dataset.chunk_batches(*bounds)
-    ]
+    kind, lo, hi = task
+    if kind == "users":
+        batches = [_worker_dataset.user_batch(lo, hi)]
+    elif kind == "channels":
+        batches = [_worker_dataset.channel_batch(lo, hi)]
+    else:
+        batches = _worker_dataset.chunk_batches(lo, hi)
+    return [(batch.table, _worker_encode(batch), len(batch)) for batch in batches]
 
 
-@contextmanager
-def _worker_pool(dataset: Dataset, encode: Callable[[Batch], Any], workers: int) -> Iterator[Any]:
-    global _worker_dataset, _worker_encode
-    _worker_dataset, _worker_encode = dataset, encode
-    try:
-        if workers <= 1:
-            yield None
-            return
-        # fork: workers inherit the dataset (pools, run-wide arrays) instead of rebuilding it.
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
-            yield pool
-    finally:
-        _worker_dataset, _worker_encode = None, None
+def _tasks(dataset: Dataset) -> Iterator[Task]:
+    """Work in foreign-key order: users, channels, then chunks of channels with their contents."""
+    for lo, hi in dataset.user_ranges():
+        yield ("users", lo, hi)
+    for lo, hi in dataset.channel_ranges():
+        yield ("channels", lo, hi)
+    for lo, hi in dataset.plan.chunks:
+        yield ("chunk", lo, hi)
+
+
+def effective_workers(options: SeedOptions, planned_rows: int) -> int:
+    """Worker processes to use: the option when given, else one per core for big runs, none for small ones."""
+    if options.workers > 0:
+        return options.workers
+    if planned_rows < PARALLEL_MIN_ROWS:
+        return 0
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _batches(
     dataset: Dataset, workers: int, encode: Callable[[Batch], Any]
 ) -> Iterator[tuple[str, Any, int]]:
-    """Encoded batches in foreign-key order: users, channels, then each chunk of channels."""
-    for batch in dataset.user_batches():
-        yield batch.table, encode(batch), len(batch.rows)
-    for batch in dataset.channel_batches():
-        yield batch.table, encode(batch), len(batch.rows)
-    with _worker_pool(dataset, encode, workers) as pool:
-        chunks = dataset.plan.chunks
-        results = map(_generate_chunk, chunks) if pool is None else pool.imap(_generate_chunk, chunks)
-        for parts in results:
-            yield from parts
+    """Encoded batches in foreign-key order, generated here (workers=0) or by worker processes.
+
+    Workers run ahead of the writer by a bounded number of tasks, so memory stays flat however big the run.
+    """
+    global _worker_dataset, _worker_encode
+    _worker_dataset, _worker_encode = dataset, encode
+    try:
+        if workers == 0:
+            for task in _tasks(dataset):
+                yield from _run_task(task)
+            return
+        # fork: workers inherit the dataset (pools, run-wide arrays) instead of rebuilding it.
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            pending: deque[Any] = deque()
+            tasks = _tasks(dataset)
+            for task in tasks:
+                pending.append(pool.apply_async(_run_task, (task,)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                results = pending.popleft().get()
+                next_task = next(tasks, None)
+                if next_task is not None:
+                    pending.append(pool.apply_async(_run_task, (next_task,)))
+                yield from results
+    finally:
+        _worker_dataset, _worker_encode = None, None

@@ -159,7 +159,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
     )
     op.create_index(op.f("ix_messages_channel_id_created_at"), "messages", ["channel_id", "created_at"])
-    op.create_index(op.f("ix_messages_parent_id_created_at"), "messages", ["parent_id", "created_at"])
+    op.create_index(
+        op.f("ix_messages_parent_id_created_at"),
+        "messages",
+        ["parent_id", "created_at"],
+        postgresql_where=sa.text("parent_id IS NOT NULL"),
+        sqlite_where=sa.text("parent_id IS NOT NULL"),
+    )
     op.create_index(op.f("ix_messages_user_id"), "messages", ["user_id"])
     op.create_table(
         "message_reactions",
@@ -195,7 +201,6 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_message_reactions_user_id"), "message_reactions", ["user_id"])
-    op.create_index(op.f("ix_message_reactions_reaction_id"), "message_reactions", ["reaction_id"])
 
 
 def downgrade() -> None:
