@@ -19,7 +19,8 @@ usage: docker-entrypoint.sh [COMMAND [OPTIONS...]]
   seed [OPTIONS]      seed fake data (backend/scripts/seed_data.py OPTIONS), e.g. seed --profile demo
   cleanup [OPTIONS]   remove seeded data (backend/scripts/cleanup_fake_data.py OPTIONS), e.g. cleanup --yes
   status [OPTIONS]    show what has been seeded (seed_data.py status)
-  verify [OPTIONS]    check seeded data against the ledger (seed_data.py verify)
+  verify [OPTIONS]    check the data's invariants (seed_data.py verify)
+  reset [OPTIONS]     remove seeded rows and seed afresh (seed_data.py reset), e.g. reset --yes
   migrate             only wait for the database and upgrade the schema to head
   help                show this text
   anything else       run as given, e.g. sh or python -V (no wait, no migration)
@@ -64,7 +65,7 @@ case "$cmd" in
     prepare_database
     exec "$PYTHON" backend/scripts/cleanup_fake_data.py "$@"
     ;;
-  status | verify)
+  status | verify | reset)
     prepare_database
     exec "$PYTHON" backend/scripts/seed_data.py "$cmd" "$@"
     ;;

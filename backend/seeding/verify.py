@@ -156,6 +156,17 @@ INVARIANTS: tuple[Invariant, ...] = (
         .where(Message.created_at < UserChannel.joined_at),
     ),
     Invariant(
+        "reaction_after_reactor_joined",
+        "every reaction is created at or after its user joined the message's channel",
+        select(MessageReaction.id)
+        .join(Message, Message.id == MessageReaction.message_id)
+        .join(
+            UserChannel,
+            (UserChannel.user_id == MessageReaction.user_id) & (UserChannel.channel_id == Message.channel_id),
+        )
+        .where(MessageReaction.created_at < UserChannel.joined_at),
+    ),
+    Invariant(
         "updated_after_created",
         "every message's updated_at is at or after its created_at",
         select(Message.id).where(Message.updated_at < Message.created_at),

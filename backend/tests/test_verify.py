@@ -129,6 +129,11 @@ def _late_message_by_new_member(conn: Connection, c: Chat) -> int:
     return _message(conn, dave, general, at(5))
 
 
+def _reaction_before_reactor_joined(conn: Connection, c: Chat) -> int:
+    dave, _general = _new_user_joins(conn, c, at(0), at(10))
+    return _react(conn, c["post"], c["r1"], dave, at(5))
+
+
 def _third_dm_member(conn: Connection, c: Chat) -> int:
     _join(conn, c["carol"], c["dm"], at(2))
     return c["dm"]
@@ -221,6 +226,7 @@ CASES: dict[str, Case] = {
     ),
     "joined_before_channel_created": Case("joined_after_created", _late_channel_joined_early),
     "message_before_author_joined": Case("message_after_author_joined", _late_message_by_new_member),
+    "reaction_before_reactor_joined": Case("reaction_after_reactor_joined", _reaction_before_reactor_joined),
     "updated_before_created": Case(
         "updated_after_created",
         lambda conn, c: _message(conn, c["alice"], c["general"], at(5), updated_at=at(4)),
