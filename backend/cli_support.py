@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -91,8 +92,9 @@ def _redact(message: str, url: str | None) -> str:
     if url:
         try:
             password = parse_url(url).password
-        except DatabaseUrlError:
-            password = None
+        except Exception:
+            # Unparseable: mask whatever sits between "user:" and "@".
+            return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", message)
         if password:
             message = message.replace(str(password), "***")
     return message

@@ -20,7 +20,7 @@ def parse_url(url: str | URL) -> URL:
         return url
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise DatabaseUrlError(
             "could not parse the database URL; expected e.g. sqlite:///chat.db "
             "or postgresql+psycopg2://user:password@host:5432/dbname"
@@ -29,6 +29,9 @@ def parse_url(url: str | URL) -> URL:
         raise DatabaseUrlError(
             f"unsupported database backend {parsed.get_backend_name()!r}; use sqlite or postgresql"
         )
+    if parsed.drivername in ("postgresql", "postgres"):
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; psycopg2 is the driver we install.
+        parsed = parsed.set(drivername="postgresql+psycopg2")
     return parsed
 
 

@@ -35,7 +35,7 @@ OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("max_members", int, "most members of a regular channel (0: up to all users)"),
     ("active_share", float, "share of users that are active, 0..1"),
     ("window_days", int, "days of history before the as-of date"),
-    ("locale", str, "Faker locale for names and text, e.g. en_US, ja_JP, ar_EG"),
+    ("locale", str, "Faker locale for names and text, e.g. en_US, ja_JP, ar_SA"),
     (
         "workers",
         int,
@@ -146,7 +146,7 @@ def prepare_schema(conn: Any, url: str, quiet: bool) -> None:
 
 
 def _progress_factory(quiet: bool) -> Any:
-    if quiet:
+    if quiet or not sys.stderr.isatty():
         return lambda _table, _total: None
     from tqdm import tqdm
 
@@ -206,10 +206,11 @@ def run(args: argparse.Namespace) -> int:
         if args.dry_run:
             with engine.connect() as conn:
                 state = schema_state(conn)
-                if state is not SchemaState.CURRENT:
+                if state in (SchemaState.BEHIND, SchemaState.UNKNOWN):
                     raise CommandError(f"the database is not at the current schema; run: {MIGRATE_COMMAND}")
                 try:
-                    summary = plan_only(conn, options)
+                    # An empty database would get the schema first: plan as if it had.
+                    summary = plan_only(conn if state is SchemaState.CURRENT else None, options, args.append)
                 except SeedError as exc:
                     raise CommandError(str(exc)) from None
         else:

@@ -22,8 +22,15 @@ SUBCOMMANDS = ("seed", "verify", "status", "reset")
 def main(argv: list[str]) -> int:
     name = argv[0] if argv and argv[0] in SUBCOMMANDS else "seed"
     rest = argv[1:] if argv and argv[0] == name else argv
-    command = importlib.import_module(f"backend.commands.{name}")
     prog = "seed_data.py" if name == "seed" else f"seed_data.py {name}"
+    try:
+        command = importlib.import_module(f"backend.commands.{name}")
+    except ImportError as exc:
+        print(
+            f"error: cannot load the {name} command ({exc}); reinstall: pip install -r requirements.txt",
+            file=sys.stderr,
+        )
+        return 1
     return run_cli(command.run, command.build_parser(prog), rest)
 
 

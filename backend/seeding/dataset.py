@@ -42,7 +42,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 TABLE_ORDER = tuple(TABLE_COLUMNS)
 ID_TABLES = ("users", "channels", "messages", "message_reactions")
 # Bump when a change to this module changes the rows a given seed produces; recorded in the ledger.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 SECOND = 1_000_000
 MINUTE = 60 * SECOND
@@ -289,7 +289,10 @@ class Dataset:
         # auth0 ids: 64 keyed bits, then a 62-bit permutation of the id, so distinct ids give distinct uuids.
         high = k.bits("users", "auth0_id", idx)
         low = bijection(ids, 62, column_key(self.options.seed, "users", "auth0_low")).astype(np.uint64)
-        active = k.chance("users", "is_active", self.options.active_share, idx).tolist()
+        # Demo accounts are meant to be logged into.
+        active = (
+            k.chance("users", "is_active", self.options.active_share, idx) | (idx < self.n_demo_users)
+        ).tolist()
         has_bio = k.chance("users", "has_bio", 0.85, idx).tolist()
         bio_pick = k.integers("users", "bio", 0, len(pools.bios), idx).tolist()
         domain = k.integers("users", "email_domain", 0, len(EMAIL_DOMAINS), idx).tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from backend.models import User
+from backend.reference_data import REACTIONS
 from backend.seeding import ledger
 from backend.seeding.dataset import GENERATOR_VERSION, ID_TABLES, TABLE_ORDER, Batch, Dataset
 from backend.seeding.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS
@@ -87,8 +89,20 @@ def check_preconditions(connection: Connection, options: SeedOptions) -> list[in
     return reaction_ids(connection)
 
 
-def plan_only(connection: Connection, options: SeedOptions) -> RunSummary:
-    """Exact row counts for these options, without writing anything."""
+def plan_only(connection: Connection | None, options: SeedOptions, append: bool = False) -> RunSummary:
+    """Exact row counts for these options, without writing anything (nothing, if already seeded).
+
+    connection None: a database without tables, which seeding would first migrate (reference set included).
+    """
+    if connection is None:
+        ids = list(range(1, len(REACTIONS) + 1))
+        dataset = Dataset(options, dict.fromkeys(ID_TABLES, 1), run_id=0, reaction_ids=ids)
+        return RunSummary(run_id=None, options=options, counts=dataset.plan.counts, dry_run=True)
+    if not append:
+        existing = ledger.find_completed_run(connection, options)
+        if existing is not None:
+            run_id, counts = existing
+            return RunSummary(run_id, options, counts, skipped_for_run=run_id, dry_run=True)
     ids = check_preconditions(connection, options)
     dataset = Dataset(options, dict.fromkeys(ID_TABLES, 1), run_id=0, reaction_ids=ids)
     return RunSummary(run_id=None, options=options, counts=dataset.plan.counts, dry_run=True)
@@ -103,13 +117,14 @@ def seed_database(
 ) -> RunSummary:
     """Write one run's rows and its ledger entry on connection; the caller commits or rolls back."""
     started = time.perf_counter()
+    # Lock first: a second seeder then waits here and sees the first one's committed run.
+    ledger.lock_for_seeding(connection)
     if not append:
         existing = ledger.find_completed_run(connection, options)
         if existing is not None:
             run_id, counts = existing
             return RunSummary(run_id, options, counts, skipped_for_run=run_id)
     ids = check_preconditions(connection, options)
-    ledger.lock_for_seeding(connection)
     run_id = ledger.start_run(connection, options, datetime.now(UTC), FAKER_VERSION, GENERATOR_VERSION)
     id_starts = ledger.reserve_id_starts(connection)
     dataset = Dataset(options, id_starts, run_id, ids)
@@ -200,7 +215,10 @@ def _batches(
             return
         # fork: workers inherit the dataset (pools, run-wide arrays) instead of rebuilding it.
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
+        # Workers ignore Ctrl-C: the parent handles it, rolls back and stops them.
+        with context.Pool(
+            workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
+        ) as pool:
             pending: deque[Any] = deque()
             tasks = _tasks(dataset)
             for task in tasks:

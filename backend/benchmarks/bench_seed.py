@@ -1,0 +1,1164 @@
+"""How fast the seeder is, against the usual way and against the ingest limit, on the same server, in one run.
+
+    python backend/benchmarks/bench_seed.py [--database-url URL] [--backend postgresql|sqlite|both]
+        [--skip-5m] [--sample-messages N] [--messages-per-channel N]
+
+For each backend (PostgreSQL: a throwaway server started here, or the server of --database-url; SQLite: files
+in a temp directory), every measurement gets a fresh database migrated with backend.schema.upgrade:
+
+(a) ours: the real CLI, `seed_data.py --profile load --as-of 2026-06-01 --quiet --json --database-url ...`,
+    run as a subprocess exactly as a user runs it (ledger, index rebuild, everything). Rows/s from the wall
+    clock of the subprocess; peak memory from sampling, every 50 ms, the VmRSS of the process and all its
+    descendants in /proc (the peak of the sum, and the peak of the main process alone).
+(b) the usual way: Faker per field, ORM objects from backend.models, session.add and a commit every 1000
+    rows, on a sample (--sample-messages, default 20,000 messages, plus the users, channels, memberships and
+    reactions they need in the load profile's proportions).
+(c) the ingest limit: the load profile's rows, generated once with Dataset (same options, id starts 1, the
+    run id of a ledger row inserted in the target database, its reaction ids) and encoded with the writers'
+    encode into temp files per table; then only the writer's drop -> COPY (SQLite: executemany) -> recreate
+    and the commit are timed, in a fresh database.
+then (a) again with five times the messages per channel (500 by default: about 5M top-level messages),
+unless --skip-5m, to see whether peak memory stays flat.
+
+--messages-per-channel N overrides the load profile's 100 for (a) and (c) (the 5x run uses 5N): a small N
+makes a quick check of the script itself. Temp files, databases and the server are removed on exit, Ctrl-C
+and SIGTERM included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import pickle
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from backend import schema
+from backend.database import make_engine, make_session_factory, mask_url
+from backend.seeding.dataset import ID_TABLES, TABLE_ORDER, Dataset
+from backend.seeding.options import SeedOptions, estimated_rows, profile_options, resolve_options
+from backend.seeding.writers import PostgresWriter, SqliteWriter
+
+SEED_CLI = ROOT / "backend" / "scripts" / "seed_data.py"
+AS_OF = date(2026, 6, 1)
+PROFILE = "load"
+BIG_FACTOR = 5  # the "5M" run: five times the messages per channel
+SAMPLE_INTERVAL = 0.05
+COMMIT_EVERY = 1000  # the usual way's commit interval
+COPY_READ_BYTES = 8 << 20  # (c) feeds the writer whole rows, about this much per COPY
+FLAT_TOLERANCE = 1.25  # peak memory "stayed flat" when the bigger run's peak is at most this much higher
+PG_SETTINGS = (
+    "fsync",
+    "synchronous_commit",
+    "full_page_writes",
+    "wal_level",
+    "shared_buffers",
+    "work_mem",
+    "maintenance_work_mem",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "max_parallel_maintenance_workers",
+)
+BACKEND_LABEL = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
+
+_started = time.monotonic()
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
+
+
+def say(message: str) -> None:
+    elapsed = int(time.monotonic() - _started)
+    print(f"[{elapsed // 60:02d}:{elapsed % 60:02d}] {message}", flush=True)
+
+
+def mib(kb: int | None) -> str:
+    return "-" if kb is None else f"{kb / 1024:,.0f} MiB"
+
+
+# ----- peak memory of a process tree, from /proc -----------------------------------------------------
+
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _parents() -> dict[int, int]:
+    """pid -> parent pid for every process (thread group) in /proc."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # exited meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+        parents[int(entry.name)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
+    return parents
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, parent in _parents().items():
+        children.setdefault(parent, []).append(pid)
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+def _rss_kb(pid: int) -> int | None:
+    """The process's resident set (statm's resident field: the same counter as VmRSS in status)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * _PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class TreeRssSampler(threading.Thread):
+    """Every SAMPLE_INTERVAL: the sum of VmRSS over the process and all its descendants; keeps the peaks."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.done = threading.Event()
+        self.peak_tree_kb = 0
+        self.peak_main_kb = 0
+        self.max_processes = 0
+        self.samples = 0
+
+    def sample(self) -> None:
+        total = main = processes = 0
+        for pid in _tree(self.pid):
+            kb = _rss_kb(pid)
+            if kb is None or kb == 0:
+                continue  # gone, or a zombie waiting to be reaped
+            total += kb
+            processes += 1
+            if pid == self.pid:
+                main = kb
+        self.samples += 1
+        self.peak_tree_kb = max(self.peak_tree_kb, total)
+        self.peak_main_kb = max(self.peak_main_kb, main)
+        self.max_processes = max(self.max_processes, processes)
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.sample()
+            self.done.wait(SAMPLE_INTERVAL)
+
+
+@dataclass
+class Monitored:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_tree_kb: int
+    peak_main_kb: int
+    max_processes: int
+    samples: int
+
+
+def run_monitored(cmd: list[str], workdir: Path) -> Monitored:
+    """Run cmd in its own session (Ctrl-C reaches us, not it); on any interruption, kill its whole group."""
+    out_path, err_path = workdir / "child.stdout", workdir / "child.stderr"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, start_new_session=True)
+        sampler = TreeRssSampler(process.pid)
+        sampler.start()
+        try:
+            returncode = process.wait()
+            seconds = time.perf_counter() - started
+        except BaseException:
+            _kill_group(process)
+            raise
+        finally:
+            sampler.done.set()
+            sampler.join()
+    result = Monitored(
+        returncode,
+        out_path.read_text(errors="replace"),
+        err_path.read_text(errors="replace"),
+        seconds,
+        sampler.peak_tree_kb,
+        sampler.peak_main_kb,
+        sampler.max_processes,
+        sampler.samples,
+    )
+    out_path.unlink()
+    err_path.unlink()
+    return result
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+# ----- databases ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Db:
+    backend: str
+    name: str
+    url: str
+
+
+class Databases:
+    """Fresh databases on the PostgreSQL server (CREATE DATABASE) and as SQLite files in a temp directory."""
+
+    def __init__(self, workdir: Path, pg_admin_url: str | None) -> None:
+        self.workdir = workdir
+        self.pg_admin_url = pg_admin_url
+        self.admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT") if pg_admin_url else None
+        self.live: list[Db] = []
+        self._counter = 0
+
+    def create(self, backend: str, label: str, migrate: bool = True) -> Db:
+        self._counter += 1
+        name = f"bench_seed_{os.getpid()}_{self._counter}_{label}"
+        if backend == "postgresql":
+            assert self.admin is not None and self.pg_admin_url is not None
+            url = make_url(self.pg_admin_url).set(database=name).render_as_string(hide_password=False)
+            db = Db(backend, name, url)
+            self.live.append(db)
+            with self.admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        else:
+            path = self.workdir / f"{name}.db"
+            db = Db(backend, name, f"sqlite:///{path}")
+            self.live.append(db)
+        if migrate:
+            engine = make_engine(db.url)
+            try:
+                with engine.begin() as conn:
+                    schema.upgrade(conn)
+            finally:
+                engine.dispose()
+        return db
+
+    def drop(self, db: Db) -> None:
+        if db.backend == "postgresql":
+            assert self.admin is not None
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)'))
+        else:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.workdir / f"{db.name}.db{suffix}").unlink()
+        if db in self.live:
+            self.live.remove(db)
+
+    def drop_all(self) -> None:
+        for db in list(self.live):
+            try:
+                self.drop(db)
+            except Exception as exc:
+                print(f"warning: could not drop {db.name}: {exc}", file=sys.stderr)
+        if self.admin is not None:
+            self.admin.dispose()
+
+    def pg_facts(self) -> dict[str, str]:
+        assert self.admin is not None
+        with self.admin.connect() as conn:
+            facts = {"version": str(conn.execute(text("SHOW server_version")).scalar_one())}
+            for setting in PG_SETTINGS:
+                facts[setting] = str(conn.execute(text(f"SHOW {setting}")).scalar_one())
+        return facts
+
+
+# ----- results -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    backend: str
+    key: str  # "a", "b", "c", "a5"
+    way: str
+    rows: int = 0
+    seconds: float = 0.0
+    peak_tree_kb: int | None = None
+    peak_main_kb: int | None = None
+    error: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 and not self.error else 0.0
+
+
+def _child_failure(kind: str, run: Monitored) -> str:
+    tail = (run.stderr.strip().splitlines() or ["(no output)"])[-1]
+    return f"{kind} exited {run.returncode}: {tail}"
+
+
+def _last_json(stdout: str) -> dict[str, Any]:
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("no JSON summary on stdout")
+    return json.loads(lines[-1])  # type: ignore[no-any-return]
+
+
+# ----- (a) ours: the real CLI ----------------------------------------------------------------------------
+
+
+def measure_cli(dbs: Databases, workdir: Path, backend: str, mpc: int | None, key: str, way: str) -> Result:
+    result = Result(backend, key, way)
+    db = dbs.create(backend, key)
+    try:
+        cmd = [sys.executable, str(SEED_CLI), "--profile", PROFILE, "--as-of", AS_OF.isoformat()]
+        if mpc is not None:
+            cmd += ["--messages-per-channel", str(mpc)]
+        cmd += ["--quiet", "--json", "--database-url", db.url]
+        shown = " ".join(cmd[1:-1]).replace(str(ROOT) + "/", "") + " " + mask_url(db.url)
+        say(f"  {BACKEND_LABEL[backend]} {key}: running {shown}")
+        run = run_monitored(cmd, workdir)
+        result.seconds = run.seconds
+        result.peak_tree_kb, result.peak_main_kb = run.peak_tree_kb, run.peak_main_kb
+        result.notes.update(processes=run.max_processes, samples=run.samples)
+        if run.returncode != 0:
+            result.error = _child_failure("seed_data.py", run)
+            return result
+        summary = _last_json(run.stdout)
+        result.rows = int(summary["total_rows"])
+        result.notes.update(counts=summary["rows"], internal_seconds=summary["seconds"])
+        return result
+    finally:
+        dbs.drop(db)
+
+
+# ----- (b) the usual way: Faker per field and the ORM ------------------------------------------------------
+
+
+def measure_orm(dbs: Databases, workdir: Path, backend: str, sample: int) -> Result:
+    result = Result(backend, "b", f"{WAYS['b']} ({sample:,} messages)")
+    db = dbs.create(backend, "b")
+    try:
+        say(
+            f"  {BACKEND_LABEL[backend]} b: Faker per field + ORM session.add, commit every "
+            f"{COMMIT_EVERY} rows: {sample:,} messages and the users, channels, memberships and "
+            "reactions they need"
+        )
+        run = run_monitored([sys.executable, __file__, "_child", "orm", db.url, str(sample)], workdir)
+        result.peak_tree_kb, result.peak_main_kb = run.peak_tree_kb, run.peak_main_kb
+        if run.returncode != 0:
+            result.error = _child_failure("ORM seed", run)
+            return result
+        summary = _last_json(run.stdout)
+        result.rows, result.seconds = int(summary["rows"]), float(summary["seconds"])
+        result.notes.update(counts=summary["counts"], wall_seconds=run.seconds)
+        return result
+    finally:
+        dbs.drop(db)
+
+
+def orm_seed(url: str, sample_messages: int) -> dict[str, Any]:
+    """The classic hand-written seed script, in the load profile's proportions; runs in a child process."""
+    import random
+
+    from faker import Faker
+    from sqlalchemy import select
+
+    from backend.models import Channel, Message, MessageReaction, Reaction, User, UserChannel
+
+    o = SeedOptions(**profile_options(PROFILE))
+    est = estimated_rows(o)
+    scale = sample_messages / est["messages"]
+    cap = o.max_members or 50
+    n_users = max(cap + 1, round(o.users * scale))
+    n_channels = max(2, round(o.channels * scale))
+    reply_chance = 1 - o.channels * o.messages_per_channel / est["messages"]  # share of messages that reply
+    end = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
+    start = end - timedelta(days=o.window_days)
+    window = end - start
+
+    fake = Faker(o.locale)
+    Faker.seed(1)
+    rng = random.Random(1)
+    engine = make_engine(url)
+    session_factory = make_session_factory(engine)
+    counts: Counter[str] = Counter()
+    started = time.perf_counter()
+    with session_factory() as session:
+        pending = 0
+        just_added: list[tuple[int, Message]] = []  # messages not yet committed: no id yet
+        need_reactions: deque[tuple[int, Message]] = deque()
+        posted: list[list[Message]] = []  # committed messages per channel, to reply to
+
+        def commit() -> None:
+            nonlocal pending
+            session.commit()
+            pending = 0
+            for channel_index, message in just_added:
+                posted[channel_index].append(message)
+                need_reactions.append((channel_index, message))
+            just_added.clear()
+
+        def add(obj: Any, table: str) -> None:
+            nonlocal pending
+            session.add(obj)
+            counts[table] += 1
+            pending += 1
+            if pending >= COMMIT_EVERY:
+                commit()
+
+        reactions = list(session.scalars(select(Reaction.id)))
+        users = []
+        for _ in range(n_users):
+            user = User(
+                auth0_id=f"auth0|{fake.uuid4()}",
+                email=fake.unique.email(),
+                is_active=rng.random() < o.active_share,
+                created_at=fake.date_time_between(start, start + window * 0.6, tzinfo=UTC),
+                name=fake.name(),
+                picture=fake.image_url(),
+                bio=fake.text(max_nb_chars=160) if rng.random() < 0.85 else None,
+            )
+            add(user, "users")
+            users.append(user)
+        commit()  # the channels need the users' ids
+
+        channels, owners = [], []
+        for i in range(n_channels):
+            is_dm = rng.random() < o.dm_share
+            is_private = is_dm or rng.random() < o.private_share
+            owner = rng.choice(users)
+            channel = Channel(
+                name=f"{owner.name} DM" if is_dm else f"{fake.word()}-{i + 1}",
+                description=None if is_dm else fake.sentence(),
+                owner_id=owner.id,
+                created_at=fake.date_time_between(owner.created_at, start + window * 0.75, tzinfo=UTC),
+                is_private=is_private,
+                is_dm=is_dm,
+                join_code=fake.unique.bothify("????????", letters="ABCDEFGHJKMNPQRSTVWXYZ0123456789")
+                if is_private and not is_dm
+                else None,
+            )
+            add(channel, "channels")
+            channels.append(channel)
+            owners.append(owner)
+        commit()  # the memberships need the channels' ids
+
+        members: list[list[tuple[User, datetime]]] = []
+        for channel, owner in zip(channels, owners, strict=True):
+            size = 2 if channel.is_dm else 2 + rng.randrange(cap - 1)
+            chosen = rng.sample(users, size)
+            others = [u for u in chosen if u is not owner][: size - 1]
+            joined_list = []
+            for user in [owner, *others]:
+                earliest = max(channel.created_at, user.created_at)
+                joined = fake.date_time_between(earliest, max(earliest, start + window * 0.9), tzinfo=UTC)
+                add(UserChannel(user_id=user.id, channel_id=channel.id, joined_at=joined), "user_channels")
+                joined_list.append((user, joined))
+            members.append(joined_list)
+            posted.append([])
+        commit()
+
+        def react(channel_index: int, message: Message) -> None:
+            if not reactions or rng.random() >= o.reaction_share:
+                return
+            who = members[channel_index]
+            for user, _joined in rng.sample(who, min(len(who), 1 + rng.randrange(o.max_reactions))):
+                at = min(end, message.created_at + timedelta(seconds=rng.randint(10, 3 * 3600)))
+                reaction = MessageReaction(
+                    message_id=message.id, reaction_id=rng.choice(reactions), user_id=user.id, created_at=at
+                )
+                add(reaction, "message_reactions")
+
+        for _ in range(sample_messages):
+            channel_index = rng.randrange(len(channels))
+            channel = channels[channel_index]
+            author, joined = rng.choice(members[channel_index])
+            parents = posted[channel_index]
+            parent = rng.choice(parents) if parents and rng.random() < reply_chance else None
+            if parent is not None:
+                created = min(end, parent.created_at + timedelta(minutes=rng.randint(2, 480)))
+            else:
+                created = fake.date_time_between(joined, end - timedelta(days=2), tzinfo=UTC)
+            if rng.random() < o.paragraph_share:
+                content = fake.paragraph(nb_sentences=rng.randint(2, 5))
+            else:
+                content = fake.sentence(nb_words=rng.randint(4, 14))
+            edited = rng.random() < 0.08
+            message = Message(
+                content=content,
+                created_at=created,
+                updated_at=min(end, created + timedelta(minutes=rng.randint(1, 120))) if edited else created,
+                user_id=author.id,
+                channel_id=channel.id,
+                parent_id=parent.id if parent is not None else None,
+            )
+            just_added.append((channel_index, message))
+            add(message, "messages")
+            while need_reactions:
+                react(*need_reactions.popleft())
+        commit()
+        while need_reactions:
+            react(*need_reactions.popleft())
+        commit()
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"rows": sum(counts.values()), "seconds": seconds, "counts": dict(counts)}
+
+
+# ----- (c) the ingest limit: pre-generated rows, only the writer timed -----------------------------------
+
+
+@dataclass
+class LimitTarget:
+    backend: str
+    db: Db
+    run_id: int
+    reaction_ids: list[int]
+
+
+def load_options(mpc: int | None) -> SeedOptions:
+    """The options the CLI resolves for `--profile load --as-of 2026-06-01 [--messages-per-channel N]`."""
+    overrides: dict[str, Any] = {"as_of": AS_OF, "messages_per_channel": mpc}
+    return resolve_options(PROFILE, None, overrides)
+
+
+def prepare_limit_target(dbs: Databases, backend: str, options: SeedOptions) -> LimitTarget:
+    """A fresh, migrated database with one ledger row: the run id and reaction ids the rows are made for."""
+    from backend.seeding import ledger
+    from backend.seeding.dataset import GENERATOR_VERSION
+    from backend.seeding.reactions import reaction_ids
+    from backend.seeding.text import FAKER_VERSION
+
+    db = dbs.create(backend, "c")
+    engine = make_engine(db.url)
+    try:
+        with engine.begin() as conn:
+            run_id = ledger.start_run(conn, options, datetime.now(UTC), FAKER_VERSION, GENERATOR_VERSION)
+            ids = reaction_ids(conn)
+    finally:
+        engine.dispose()
+    return LimitTarget(backend, db, run_id, ids)
+
+
+FORMATS = {"postgresql": "copy", "sqlite": "rows"}
+_gen_state: tuple[Dataset, tuple[str, ...]] | None = None
+
+
+def _gen_task(task: tuple[str, int, int]) -> list[tuple[str, int, dict[str, bytes]]]:
+    assert _gen_state is not None
+    dataset, formats = _gen_state
+    kind, lo, hi = task
+    if kind == "users":
+        batches = [dataset.user_batch(lo, hi)]
+    elif kind == "channels":
+        batches = [dataset.channel_batch(lo, hi)]
+    else:
+        batches = dataset.chunk_batches(lo, hi)
+    out = []
+    for batch in batches:
+        encoded = {}
+        if "copy" in formats:
+            encoded["copy"] = PostgresWriter.encode(batch)
+        if "rows" in formats:
+            encoded["rows"] = pickle.dumps(SqliteWriter.encode(batch), protocol=pickle.HIGHEST_PROTOCOL)
+        out.append((batch.table, len(batch), encoded))
+    return out
+
+
+def _gen_worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _gen_results(
+    dataset: Dataset, formats: tuple[str, ...]
+) -> Iterator[list[tuple[str, int, dict[str, bytes]]]]:
+    """Task results in foreign-key order; worker processes (fork) run a bounded number of tasks ahead."""
+    global _gen_state
+    tasks: list[tuple[str, int, int]] = [("users", lo, hi) for lo, hi in dataset.user_ranges()]
+    tasks += [("channels", lo, hi) for lo, hi in dataset.channel_ranges()]
+    tasks += [("chunk", lo, hi) for lo, hi in dataset.plan.chunks]
+    workers = min(4, os.cpu_count() or 1) if sum(dataset.plan.counts.values()) >= 200_000 else 0
+    _gen_state = (dataset, formats)
+    try:
+        if workers <= 1:
+            for task in tasks:
+                yield _gen_task(task)
+            return
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_gen_worker_init) as pool:
+            pending: deque[Any] = deque()
+            queue = iter(tasks)
+            for task in queue:
+                pending.append(pool.apply_async(_gen_task, (task,)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                results = pending.popleft().get()
+                task = next(queue, None)
+                if task is not None:
+                    pending.append(pool.apply_async(_gen_task, (task,)))
+                yield results
+    finally:
+        _gen_state = None
+
+
+def generate_files(
+    workdir: Path, options: SeedOptions, target: LimitTarget, formats: tuple[str, ...]
+) -> Path:
+    """Encode the run's rows into one file per table and format, streaming; returns the manifest's path."""
+    dataset = Dataset(options, dict.fromkeys(ID_TABLES, 1), target.run_id, target.reaction_ids)
+    planned = dataset.plan.counts
+    total = sum(planned.values())
+    files = {fmt: {table: workdir / f"limit-{table}.{fmt}" for table in TABLE_ORDER} for fmt in formats}
+    written: Counter[str] = Counter()
+    next_report = 0.2
+    with contextlib.ExitStack() as stack:
+        handles = {
+            (fmt, table): stack.enter_context(open(path, "wb"))
+            for fmt, tables in files.items()
+            for table, path in tables.items()
+        }
+        for results in _gen_results(dataset, formats):
+            for table, rows, encoded in results:
+                written[table] += rows
+                if rows:
+                    for fmt, payload in encoded.items():
+                        handles[fmt, table].write(payload)
+            done = sum(written.values()) / max(total, 1)
+            if done >= next_report:
+                say(f"    generated {done:.0%} ({sum(written.values()):,} of {total:,} rows)")
+                next_report = (int(done * 5) + 1) / 5
+    if any(written[table] != planned[table] for table in TABLE_ORDER):
+        raise RuntimeError(f"generated {dict(written)} rows but the plan has {planned}")
+    sizes = {fmt: sum(path.stat().st_size for path in tables.values()) for fmt, tables in files.items()}
+    manifest = workdir / "limit-manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "counts": planned,
+                "files": {fmt: {t: str(p) for t, p in tables.items()} for fmt, tables in files.items()},
+                "bytes": sizes,
+            }
+        )
+    )
+    return manifest
+
+
+def _copy_chunks(path: Path) -> Iterator[bytes]:
+    """Whole rows of a COPY text file, about COPY_READ_BYTES at a time (a raw newline always ends a row)."""
+    with open(path, "rb") as handle:
+        rest = b""
+        while True:
+            block = handle.read(COPY_READ_BYTES)
+            if not block:
+                if rest:
+                    yield rest
+                return
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                yield block[:cut]
+
+
+def _pickled_batches(path: Path) -> Iterator[list[tuple[Any, ...]]]:
+    with open(path, "rb") as handle:
+        while True:
+            try:
+                # One load per frame: an Unpickler's memo must not carry over from one pickle to the next.
+                yield pickle.load(handle)
+            except EOFError:
+                return
+
+
+def limit_load(url: str, manifest_path: str, backend: str) -> dict[str, Any]:
+    """In the child: the writer's begin (drops) -> write per chunk -> finish (recreates), then commit.
+
+    Only the writer's calls and the commit are timed; reading the files is not.
+    """
+    manifest = json.loads(Path(manifest_path).read_text())
+    counts: dict[str, int] = manifest["counts"]
+    fmt = FORMATS[backend]
+    files = {table: Path(path) for table, path in manifest["files"][fmt].items()}
+    engine = make_engine(url)
+    wall = time.perf_counter()
+    timed = 0.0
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        started = time.perf_counter()
+        writer: PostgresWriter | SqliteWriter = PostgresWriter(conn) if fmt == "copy" else SqliteWriter(conn)
+        writer.begin(counts)
+        timed += time.perf_counter() - started
+        statements = 0
+        for table in TABLE_ORDER:
+            chunks: Iterator[Any] = (
+                _copy_chunks(files[table]) if fmt == "copy" else _pickled_batches(files[table])
+            )
+            for payload in chunks:
+                started = time.perf_counter()
+                writer.write(table, payload)
+                timed += time.perf_counter() - started
+                statements += 1
+        started = time.perf_counter()
+        writer.finish()
+        transaction.commit()
+        timed += time.perf_counter() - started
+        wall = time.perf_counter() - wall
+        found = {t: int(conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()) for t in TABLE_ORDER}
+    engine.dispose()
+    if found != {t: counts[t] for t in TABLE_ORDER}:
+        raise RuntimeError(f"loaded {found} rows, expected {counts}")
+    return {
+        "rows": sum(found.values()),
+        "seconds": timed,
+        "wall_seconds": wall,
+        "statements": statements,
+        "rebuilt_tables": writer.fast_tables,
+    }
+
+
+def measure_limit(dbs: Databases, workdir: Path, target: LimitTarget, manifest: Path) -> Result:
+    what = "COPY" if target.backend == "postgresql" else "executemany"
+    result = Result(target.backend, "c", f"{WAYS['c']}: {what} of pre-generated rows")
+    try:
+        say(f"  {BACKEND_LABEL[target.backend]} c: drop indexes/constraints -> {what} -> recreate, timed")
+        cmd = [sys.executable, __file__, "_child", "load", target.db.url, str(manifest), target.backend]
+        run = run_monitored(cmd, workdir)
+        result.peak_tree_kb, result.peak_main_kb = run.peak_tree_kb, run.peak_main_kb
+        if run.returncode != 0:
+            result.error = _child_failure("limit load", run)
+            return result
+        summary = _last_json(run.stdout)
+        result.rows, result.seconds = int(summary["rows"]), float(summary["seconds"])
+        result.notes.update(
+            wall_seconds=summary["wall_seconds"],
+            statements=summary["statements"],
+            rebuilt_tables=summary["rebuilt_tables"],
+        )
+        return result
+    finally:
+        dbs.drop(target.db)
+
+
+# ----- the machine and the report ------------------------------------------------------------------------
+
+
+def machine_facts() -> dict[str, str]:
+    model = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.lower().startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo") as handle:
+        memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.1f} GiB"
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    import faker
+    import numpy
+    import psycopg2
+    import sqlalchemy
+
+    return {
+        "cores": str(os.cpu_count()),
+        "usable": f"{usable} cores (sched_getaffinity)",
+        "cpu": model,
+        "memory": memory,
+        "kernel": platform.release(),
+        "python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "sqlite": sqlite3.sqlite_version,
+        "libraries": (
+            f"SQLAlchemy {sqlalchemy.__version__}, psycopg2 {psycopg2.__version__.split()[0]}, "
+            f"numpy {numpy.__version__}, Faker {faker.VERSION}"
+        ),
+    }
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:,.1f}x" if value > 0 and base > 0 else "-"
+
+
+def _share(value: float, limit: float) -> str:
+    return f"{value / limit:.0%}" if value > 0 and limit > 0 else "-"
+
+
+def table_rows(results: list[Result]) -> list[list[str]]:
+    rows = []
+    for backend in ("postgresql", "sqlite"):
+        mine = [r for r in results if r.backend == backend]
+        if not mine:
+            continue
+        base = next((r.rate for r in mine if r.key == "b"), 0.0)
+        limit = next((r.rate for r in mine if r.key == "c"), 0.0)
+        for key in ("b", "c", "a", "a5"):
+            for r in (r for r in mine if r.key == key):
+                if r.error:
+                    rows.append([BACKEND_LABEL[backend], r.way, "FAILED", "-", "-", "-", "-", "-"])
+                    continue
+                memory = f"{mib(r.peak_tree_kb)} / {mib(r.peak_main_kb)}"
+                rows.append(
+                    [
+                        BACKEND_LABEL[backend],
+                        r.way,
+                        f"{r.rows:,}",
+                        f"{r.seconds:,.1f}",
+                        f"{r.rate:,.0f}",
+                        _ratio(r.rate, base),
+                        _share(r.rate, limit),
+                        memory,
+                    ]
+                )
+    return rows
+
+
+HEADERS = ["backend", "way", "rows", "seconds", "rows/s", "vs (b)", "of limit (c)", "peak RSS tree / main"]
+
+
+def print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS)]
+    right = {2, 3, 4, 5, 6, 7}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    print(line(HEADERS))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+
+
+def print_markdown(
+    rows: list[list[str]],
+    machine: dict[str, str],
+    pg: dict[str, str] | None,
+    legend: list[str],
+    verdicts: list[str],
+) -> None:
+    headers = [
+        "Backend",
+        "Way",
+        "Rows",
+        "Seconds",
+        "Rows/s",
+        "vs (b)",
+        "of limit (c)",
+        "Peak RSS tree / main",
+    ]
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join([":--", ":--", "--:", "--:", "--:", "--:", "--:", "--:"]) + "|")
+    for row in rows:
+        print("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    print()
+    facts = (
+        f"{machine['cores']} cores ({machine['cpu']}), {machine['memory']} RAM, Python {machine['python']}"
+    )
+    if pg:
+        settings = ", ".join(f"{k}={pg[k]}" for k in ("fsync", "synchronous_commit", "full_page_writes"))
+        facts += f", PostgreSQL {pg['version']} ({settings}, shared_buffers={pg['shared_buffers']})"
+    if any(row[0] == BACKEND_LABEL["sqlite"] for row in rows):
+        facts += f", SQLite {machine['sqlite']}"
+    print(f"Measured with `python backend/benchmarks/bench_seed.py` on {facts}.")
+    for line in verdicts:
+        print()
+        print(line)
+    print()
+    print(" ".join(legend))
+
+
+# ----- main ------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench_seed.py",
+        description="Benchmark the seeder against the usual Faker+ORM way and the COPY/executemany limit.",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a PostgreSQL server to use instead of a throwaway one: a database URL on it from which we may "
+        "CREATE and DROP databases (benchmark databases are created and dropped there)",
+    )
+    parser.add_argument("--backend", choices=("postgresql", "sqlite", "both"), default="both")
+    parser.add_argument("--skip-5m", action="store_true", help="skip the 5x (about 5M messages) run of (a)")
+    parser.add_argument(
+        "--sample-messages",
+        type=int,
+        default=20_000,
+        metavar="N",
+        help="messages in the usual way's sample (b) (default 20,000)",
+    )
+    parser.add_argument("--messages-per-channel", type=int, metavar="N", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.database_url and make_url(args.database_url).get_backend_name() != "postgresql":
+        parser.error("--database-url must name a PostgreSQL server; SQLite always uses fresh temp files")
+    if args.sample_messages < 1 or (args.messages_per_channel is not None and args.messages_per_channel < 1):
+        parser.error("--sample-messages and --messages-per-channel must be at least 1")
+    return args
+
+
+def _raise_interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+WAYS = {
+    "a": "(a) ours: seed_data.py, load profile",
+    "a5": "(a) ours: 5x messages",
+    "b": "(b) usual way: Faker + ORM",
+    "c": "(c) ingest limit",
+}
+
+
+def report_result(result: Result) -> None:
+    label = BACKEND_LABEL[result.backend]
+    if result.error:
+        say(f"  {label} {result.key}: FAILED: {result.error}")
+        return
+    say(
+        f"  {label} {result.key}: {result.rows:,} rows in {result.seconds:,.1f} s "
+        f"= {result.rate:,.0f} rows/s; "
+        f"peak RSS {mib(result.peak_tree_kb)} (tree), {mib(result.peak_main_kb)} (main)"
+    )
+    if "counts" in result.notes:
+        say("    " + ", ".join(f"{t} {n:,}" for t, n in result.notes["counts"].items()))
+    if "processes" in result.notes:
+        say(
+            f"    up to {result.notes['processes']} processes in the tree, "
+            f"{result.notes['samples']} samples; "
+            f"the seeder's own timer said {result.notes['internal_seconds']:.1f} s"
+        )
+    if result.key == "c":
+        rebuilt = ", ".join(result.notes["rebuilt_tables"]) or "none"
+        say(
+            f"    {result.notes['statements']} write calls; indexes dropped and rebuilt on: {rebuilt}; "
+            f"{result.notes['wall_seconds']:.1f} s with file reading"
+        )
+
+
+def legend_lines(small_knob: bool) -> list[str]:
+    """Paragraphs explaining the table (wrapped on the console, one paragraph in the markdown)."""
+    lines = [
+        "(a) the real CLI as a subprocess, timed on its wall clock: interpreter start, imports, ledger, "
+        "index rebuild and commit included.",
+        f"(b) Faker per field, ORM session.add, a commit every {COMMIT_EVERY} rows, on a sample in the load "
+        "profile's proportions.",
+        "(c) the same rows as (a), pre-generated to files; only the writer's drop -> COPY (SQLite: "
+        "executemany) -> recreate and the commit are timed.",
+        "vs (b): times faster than (b) per row; of limit (c): share of (c)'s rows/s. The 5x run is compared "
+        "with (b) and (c) at the load profile's size.",
+        "Peak RSS: the peak of 50 ms samples of the summed VmRSS of the process and all its descendants "
+        "(pages shared with forked workers count once per process) / of the main process alone; the database "
+        "server's memory is not included.",
+    ]
+    if small_knob:
+        lines.append("NOTE: --messages-per-channel was given, so these are NOT the load profile's numbers.")
+    return lines
+
+
+def memory_verdicts(results: list[Result], backends: tuple[str, ...]) -> list[str]:
+    lines = []
+    for backend in backends:
+        small = next((r for r in results if r.backend == backend and r.key == "a" and not r.error), None)
+        big = next((r for r in results if r.backend == backend and r.key == "a5" and not r.error), None)
+        if not (small and big and small.peak_tree_kb and big.peak_tree_kb and small.peak_main_kb):
+            continue
+        growth = big.peak_tree_kb / small.peak_tree_kb
+        main_growth = (big.peak_main_kb or 0) / small.peak_main_kb
+        verdict = "stayed flat" if max(growth, main_growth) <= FLAT_TOLERANCE else "did NOT stay flat"
+        lines.append(
+            f"{BACKEND_LABEL[backend]}: peak memory {verdict} from {small.rows:,} to {big.rows:,} rows "
+            f"({big.rows / small.rows:.1f}x): tree {mib(small.peak_tree_kb)} -> {mib(big.peak_tree_kb)} "
+            f"({growth:.2f}x), main process {mib(small.peak_main_kb)} -> {mib(big.peak_main_kb)} "
+            f"({main_growth:.2f}x)."
+        )
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    backends = ("postgresql", "sqlite") if args.backend == "both" else (args.backend,)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-seed-"))
+    instance = None
+    dbs: Databases | None = None
+    results: list[Result] = []
+    try:
+        say(f"bench_seed: backends {', '.join(BACKEND_LABEL[b] for b in backends)}; temp files in {workdir}")
+        machine = machine_facts()
+        pg: dict[str, str] | None = None
+        admin_url = None
+        if "postgresql" in backends:
+            if args.database_url:
+                admin_url = args.database_url
+                say(f"using the PostgreSQL server of {mask_url(admin_url)}")
+            else:
+                from backend.tests.pg_instance import PostgresInstance
+
+                instance = PostgresInstance(durable=False)
+                say(
+                    "starting a throwaway PostgreSQL server "
+                    f"(PostgresInstance(durable=False), {instance.bindir})"
+                )
+                instance.start()
+                admin_url = instance.url()
+        dbs = Databases(workdir, admin_url)
+        if admin_url:
+            pg = dbs.pg_facts()
+
+        print()
+        print("Machine")
+        for key, value in machine.items():
+            print(f"  {key:<10} {value}")
+        print(f"  load avg   {loadavg()} (at start)")
+        if pg:
+            origin = (
+                "given server" if args.database_url else "throwaway server, PostgresInstance(durable=False)"
+            )
+            print(f"  postgres   {pg['version']} ({origin})")
+            print("  settings   " + ", ".join(f"{k}={pg[k]}" for k in PG_SETTINGS))
+            print(
+                "             (the seeder's and (c)'s transactions SET LOCAL work_mem=64MB, "
+                "maintenance_work_mem=128MB)"
+            )
+        print()
+
+        mpc = args.messages_per_channel
+        options = load_options(mpc)
+        big_mpc = BIG_FACTOR * options.messages_per_channel
+        est = estimated_rows(options)
+        say(
+            f"load profile: {options.users:,} users, {options.channels:,} channels, "
+            f"{options.messages_per_channel} messages per channel (about {sum(est.values()):,} rows); "
+            f"seed {options.seed}, as of {AS_OF}"
+        )
+
+        # (c)'s rows are generated first, once for all backends when their run ids and reaction ids agree.
+        say("(c) preparing: a fresh database per backend with one ledger row, then the rows to temp files")
+        targets = {b: prepare_limit_target(dbs, b, options) for b in backends}
+        manifests: dict[str, Path] = {}
+        groups: dict[tuple[int, tuple[int, ...]], list[str]] = {}
+        for backend, target in targets.items():
+            groups.setdefault((target.run_id, tuple(target.reaction_ids)), []).append(backend)
+        for members in groups.values():
+            formats = tuple(FORMATS[b] for b in members)
+            say(f"  generating with Dataset, encoded for {' and '.join(BACKEND_LABEL[b] for b in members)}")
+            started = time.perf_counter()
+            subdir = workdir / "-".join(members)
+            subdir.mkdir()
+            manifest = generate_files(subdir, options, targets[members[0]], formats)
+            sizes = json.loads(manifest.read_text())["bytes"]
+            shown = ", ".join(f"{fmt} {size / 1e6:,.0f} MB" for fmt, size in sizes.items())
+            say(f"  generated in {time.perf_counter() - started:.1f} s ({shown} on disk)")
+            for backend in members:
+                manifests[backend] = manifest
+
+        remaining = {
+            manifest: [b for b in backends if manifests[b] == manifest] for manifest in manifests.values()
+        }
+        for backend in backends:
+            label = BACKEND_LABEL[backend]
+            say(f"{label}:")
+            steps: list[tuple[str, Callable[[], Result]]] = [
+                ("a", lambda b=backend: measure_cli(dbs, workdir, b, mpc, "a", WAYS["a"])),
+                ("b", lambda b=backend: measure_orm(dbs, workdir, b, args.sample_messages)),
+                ("c", lambda b=backend: measure_limit(dbs, workdir, targets[b], manifests[b])),
+            ]
+            if not args.skip_5m:
+                way = f"{WAYS['a5']} (--messages-per-channel {big_mpc})"
+                steps.append(("a5", lambda b=backend, w=way: measure_cli(dbs, workdir, b, big_mpc, "a5", w)))
+            for key, step in steps:
+                result = step()
+                results.append(result)
+                report_result(result)
+                if key == "c":
+                    remaining[manifests[backend]].remove(backend)
+                    if not remaining[manifests[backend]]:
+                        shutil.rmtree(manifests[backend].parent, ignore_errors=True)
+
+        print()
+        print(f"Results (load avg at end: {loadavg()})")
+        print()
+        rows = table_rows(results)
+        print_table(rows)
+        print()
+        legend = legend_lines(mpc is not None)
+        for line in legend:
+            print(textwrap.fill(line, width=110, subsequent_indent="    "))
+        print()
+        verdicts = memory_verdicts(results, backends)
+        for line in verdicts:
+            print(line)
+        if verdicts:
+            print()
+        print("Markdown, for the README's Performance section:")
+        print()
+        print_markdown(rows, machine, pg, legend, verdicts)
+        return 1 if any(r.error for r in results) else 0
+    except KeyboardInterrupt:
+        print("\ninterrupted; cleaning up", file=sys.stderr, flush=True)
+        return 130
+    finally:
+        # A second Ctrl-C must not leave the server or the files behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if dbs is not None:
+            dbs.drop_all()
+        if instance is not None:
+            instance.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def child_main(argv: list[str]) -> int:
+    """The measured child processes of (b) and (c): one JSON line on stdout."""
+    kind = argv[0]
+    if kind == "orm":
+        summary = orm_seed(argv[1], int(argv[2]))
+    elif kind == "load":
+        summary = limit_load(argv[1], argv[2], argv[3])
+    else:
+        raise SystemExit(f"unknown child {kind!r}")
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["_child"]:
+        sys.exit(child_main(sys.argv[2:]))
+    sys.exit(main(sys.argv[1:]))
