@@ -49,7 +49,7 @@ MINUTE = 60 * SECOND
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 BATCH_ROWS = 20_000
-CHUNK_MESSAGES = 40_000
+CHUNK_MESSAGES = 20_000
 
 # Share of chat activity by hour of day (UTC): quiet nights, busy working hours.
 DIURNAL = to_cdf([1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 9, 11, 12, 12, 11, 9, 7, 6, 5, 4, 3, 2])
