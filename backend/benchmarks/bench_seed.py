@@ -8,8 +8,8 @@ in a temp directory), every measurement gets a fresh database migrated with back
 
 (a) ours: the real CLI, `seed_data.py --profile load --as-of 2026-06-01 --quiet --json --database-url ...`,
     run as a subprocess exactly as a user runs it (ledger, index rebuild, everything). Rows/s from the wall
-    clock of the subprocess; peak memory from sampling, every 50 ms, the VmRSS of the process and all its
-    descendants in /proc (the peak of the sum, and the peak of the main process alone).
+    clock of the subprocess; peak memory from sampling, every 50 ms, the proportional set size (Pss) of
+    the process and all its descendants in /proc (peaks of the sum and of the main process).
 (b) the usual way: Faker per field, ORM objects from backend.models, session.add and a commit every 1000
     rows, on a sample (--sample-messages, default 20,000 messages, plus the users, channels, memberships and
     reactions they need in the load profile's proportions).
@@ -133,6 +133,18 @@ def _tree(root: int) -> list[int]:
     return tree
 
 
+def _pss_kb(pid: int) -> int | None:
+    """The process's proportional set size from smaps_rollup, or None where the kernel lacks it."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _rss_kb(pid: int) -> int | None:
     """The process's resident set (statm's resident field: the same counter as VmRSS in status)."""
     try:
@@ -143,7 +155,7 @@ def _rss_kb(pid: int) -> int | None:
 
 
 class TreeRssSampler(threading.Thread):
-    """Every SAMPLE_INTERVAL: the sum of VmRSS over the process and all its descendants; keeps the peaks."""
+    """Every SAMPLE_INTERVAL: the sum of Pss (VmRSS where Pss is missing) over the tree; keeps peaks."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -160,7 +172,8 @@ class TreeRssSampler(threading.Thread):
             kb = _rss_kb(pid)
             if kb is None or kb == 0:
                 continue  # gone, or a zombie waiting to be reaped
-            total += kb
+            # Proportional set size: pages shared with forked workers are split between them, not repeated.
+            total += _pss_kb(pid) or kb
             processes += 1
             if pid == self.pid:
                 main = kb
@@ -954,7 +967,7 @@ def report_result(result: Result) -> None:
     say(
         f"  {label} {result.key}: {result.rows:,} rows in {result.seconds:,.1f} s "
         f"= {result.rate:,.0f} rows/s; "
-        f"peak RSS {mib(result.peak_tree_kb)} (tree), {mib(result.peak_main_kb)} (main)"
+        f"peak memory {mib(result.peak_tree_kb)} (tree, Pss), {mib(result.peak_main_kb)} (main, RSS)"
     )
     if "counts" in result.notes:
         say("    " + ", ".join(f"{t} {n:,}" for t, n in result.notes["counts"].items()))
@@ -983,8 +996,9 @@ def legend_lines(small_knob: bool) -> list[str]:
         "executemany) -> recreate and the commit are timed.",
         "vs (b): times faster than (b) per row; of limit (c): share of (c)'s rows/s. The 5x run is compared "
         "with (b) and (c) at the load profile's size.",
-        "Peak RSS: the peak of 50 ms samples of the summed VmRSS of the process and all its descendants "
-        "(pages shared with forked workers count once per process) / of the main process alone; the database "
+        "Peak memory: the peak of 50 ms samples of the summed proportional set size (Pss) of the process and "
+        "all its descendants "
+        "(shared pages split between the processes) / the RSS of the main process alone; the database "
         "server's memory is not included.",
     ]
     if small_knob:
