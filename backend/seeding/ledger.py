@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from backend.models import SeedRun, SeedRunBlock
 from backend.seeding.dataset import ID_TABLES, TABLE_ORDER
@@ -119,7 +119,3 @@ def finish_run(
         for table in ID_TABLES
     ]
     connection.execute(insert(SeedRunBlock), blocks)
-
-
-def run_count(connection: Connection) -> int:
-    return int(connection.execute(select(func.count()).select_from(SeedRun)).scalar_one())

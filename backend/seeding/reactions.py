@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from backend.models import Reaction
 from backend.reference_data import REACTIONS
@@ -46,7 +46,3 @@ def reaction_ids(connection: Connection) -> list[int]:
     """Ids of the reference reactions, in reference order (what seeded reactions pick from)."""
     by_code = dict(connection.execute(select(Reaction.code, Reaction.id)).all())
     return [by_code[code] for code, _emoji, _name in REACTIONS if code in by_code]
-
-
-def reaction_count(connection: Connection) -> int:
-    return int(connection.execute(select(func.count()).select_from(Reaction)).scalar_one())
