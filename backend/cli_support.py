@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from backend.config import load_settings
@@ -59,6 +60,14 @@ def resolve_database_url(args: argparse.Namespace) -> str:
     except DatabaseUrlError as exc:
         raise UsageError(f"--database-url/DATABASE_URL: {exc}") from None
     return url
+
+
+def require_current_schema(connection: Connection, url: str) -> None:
+    """Refuse (exit 1) a database whose schema is not at the newest migration, naming the migrate command."""
+    from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state
+
+    if schema_state(connection) is not SchemaState.CURRENT:
+        raise CommandError(f"{mask_url(url)} is not migrated to head; run: {MIGRATE_COMMAND}")
 
 
 def verbose_requested(args: argparse.Namespace | None) -> bool:

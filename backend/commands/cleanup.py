@@ -17,10 +17,10 @@ from backend.cli_support import (
     CommandError,
     UsageError,
     add_common_arguments,
+    require_current_schema,
     resolve_database_url,
 )
-from backend.database import make_engine, mask_url
-from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state
+from backend.database import make_engine
 from backend.seeding.cleanup import (
     STEP_LABELS,
     STEPS,
@@ -161,8 +161,7 @@ def _report_dependents(dependents: Dependents, as_json: bool, plan: CleanupPlan)
 
 
 def _plan(conn: Connection, args: argparse.Namespace, url: str) -> CleanupPlan:
-    if schema_state(conn) is not SchemaState.CURRENT:
-        raise CommandError(f"{mask_url(url)} is not migrated to head; run: {MIGRATE_COMMAND}")
+    require_current_schema(conn, url)
     try:
         run_ids = select_runs(conn, args.runs, latest=args.latest)
     except UnknownRunError as exc:

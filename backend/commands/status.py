@@ -8,12 +8,11 @@ import json
 from backend.cli_support import (
     EXIT_OK,
     ArgumentParser,
-    CommandError,
     add_common_arguments,
+    require_current_schema,
     resolve_database_url,
 )
-from backend.database import make_engine, mask_url
-from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state
+from backend.database import make_engine
 from backend.seeding.status import collect_status, format_status
 
 
@@ -36,8 +35,7 @@ def run(args: argparse.Namespace) -> int:
             if conn.dialect.name == "postgresql":
                 # One snapshot for every count, so totals and runs agree with each other.
                 conn.execution_options(isolation_level="REPEATABLE READ")
-            if schema_state(conn) is not SchemaState.CURRENT:
-                raise CommandError(f"{mask_url(url)} is not migrated to head; run: {MIGRATE_COMMAND}")
+            require_current_schema(conn, url)
             status = collect_status(conn)
     finally:
         engine.dispose()

@@ -12,12 +12,11 @@ from backend.cli_support import (
     EXIT_FAILURE,
     EXIT_OK,
     ArgumentParser,
-    CommandError,
     add_common_arguments,
+    require_current_schema,
     resolve_database_url,
 )
-from backend.database import make_engine, mask_url
-from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state
+from backend.database import make_engine
 from backend.seeding.verify import InvariantResult, SampleId, check_invariants
 
 
@@ -43,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
             if conn.dialect.name == "postgresql":
                 # One snapshot for every check, and the server refuses any write.
                 conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-            if schema_state(conn) is not SchemaState.CURRENT:
-                raise CommandError(f"{mask_url(url)} is not migrated to head; run: {MIGRATE_COMMAND}")
+            require_current_schema(conn, url)
             results = check_invariants(conn)
             transaction.rollback()
     finally:

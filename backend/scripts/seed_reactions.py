@@ -10,13 +10,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from backend.cli_support import (
     ArgumentParser,
-    CommandError,
     add_common_arguments,
+    require_current_schema,
     resolve_database_url,
     run_cli,
 )
-from backend.database import make_engine, mask_url
-from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state
+from backend.database import make_engine
 from backend.seeding.reactions import upsert_reference_reactions
 
 
@@ -35,8 +34,7 @@ def main(args: argparse.Namespace) -> int:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            if schema_state(conn) is not SchemaState.CURRENT:
-                raise CommandError(f"{mask_url(url)} is not migrated to head; run: {MIGRATE_COMMAND}")
+            require_current_schema(conn, url)
             result = upsert_reference_reactions(conn)
     finally:
         engine.dispose()
