@@ -29,6 +29,7 @@ from backend.seeding.cleanup import (
     plan_cleanup,
     select_runs,
 )
+from backend.seeding.sizing import PlanTooBigError, check_plan_size
 
 
 def build_parser(prog: str) -> ArgumentParser:
@@ -52,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from backend.seeding.runner import SeedError, seed_database
 
     options = options_from_args(args)
+    try:
+        check_plan_size(options)
+    except PlanTooBigError as exc:
+        raise UsageError(str(exc)) from None
     url = resolve_database_url(args)
     refuse_production(args)
     if not args.yes and not sys.stdin.isatty():

@@ -20,6 +20,7 @@ from backend.config import load_settings
 from backend.database import make_engine, mask_url
 from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state, upgrade
 from backend.seeding.options import PROFILES, OptionsError, SeedOptions, describe_profiles, load_config_file
+from backend.seeding.sizing import PlanSize, plan_size
 
 # Flags that map onto option names; None means "not given" so the profile or config file decides.
 OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -172,16 +173,18 @@ def format_summary(summary: Any, url: str) -> str:
             "(use --append to add another run)"
         )
     elif summary.dry_run:
+        estimated = " (estimated rows: the exact count would take too long)" if summary.estimated else ""
         lines.append(
             f"dry run: would seed {mask_url(url)} (profile {o.profile}, seed {o.seed}, as of {o.as_of}); "
-            "nothing written"
+            f"nothing written{estimated}"
         )
     else:
         lines.append(f"seeded {mask_url(url)}")
+    about = "≈" if summary.estimated else ""
     lines.append(f"{'table':<20}{'rows':>12}")
     for table, count in summary.counts.items():
-        lines.append(f"{table:<20}{count:>12,}")
-    lines.append(f"{'total':<20}{summary.total_rows:>12,}")
+        lines.append(f"{table:<20}{about + format(count, ','):>12}")
+    lines.append(f"{'total':<20}{about + format(summary.total_rows, ','):>12}")
     if summary.run_id is not None and summary.skipped_for_run is None:
         rate = summary.total_rows / summary.seconds if summary.seconds > 0 else 0
         lines.append(
@@ -189,6 +192,24 @@ def format_summary(summary: Any, url: str) -> str:
             f"{summary.seconds:.2f} s ({rate:,.0f} rows/s)"
         )
     return "\n".join(lines)
+
+
+def _estimated_dry_run(args: argparse.Namespace, options: SeedOptions, size: PlanSize, url: str) -> int:
+    """A dry run of a plan too big to count exactly (or to run): its expected size and the limits, at once.
+
+    Exit 2 when the plan would be refused, so that a script's dry run fails like the real run would.
+    """
+    from backend.seeding.runner import RunSummary
+
+    summary = RunSummary(None, options, size.rows, dry_run=True, estimated=True)
+    if args.json:
+        print(json.dumps({**summary.as_dict(), **size.as_dict()}, sort_keys=True))
+    else:
+        print(format_summary(summary, url))
+        print(size.limits_line())
+    if not size.fits:
+        raise UsageError(size.refusal())
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -199,6 +220,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     options = options_from_args(args)
     url = resolve_database_url(args)
+    size = plan_size(options)
+    if args.dry_run and not size.exact_count_is_quick:
+        return _estimated_dry_run(args, options, size, url)
+    if not size.fits:
+        raise UsageError(size.refusal())
     if not args.dry_run:
         refuse_production(args)
     engine = make_engine(url)

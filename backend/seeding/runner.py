@@ -41,6 +41,7 @@ class RunSummary:
     skipped_for_run: int | None = None  # an identical completed run that made this one unnecessary
     dry_run: bool = False
     fast_tables: list[str] = field(default_factory=list)
+    estimated: bool = False  # counts are expected values (sizing.py), not the exact plan
 
     @property
     def total_rows(self) -> int:
@@ -60,6 +61,8 @@ class RunSummary:
             "skipped": self.skipped_for_run is not None,
             "existing_run_id": self.skipped_for_run,
             "dry_run": self.dry_run,
+            "estimated": self.estimated,
+            "fast_tables": self.fast_tables,
         }
 
 
