@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 from backend.cli_support import (
     ArgumentParser,
     CommandError,
@@ -17,6 +19,7 @@ from backend.commands.cleanup import format_dependents, format_plan
 from backend.commands.seed import (
     add_seed_arguments,
     format_summary,
+    lock_timeout_error,
     options_from_args,
     prepare_schema,
     refuse_production,
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     refuse_production(args)
     if not args.yes and not sys.stdin.isatty():
         raise UsageError("refusing to reset without confirmation: stdin is not a terminal; pass --yes")
-    engine = make_engine(url)
+    engine = make_engine(url, writer=True, lock_timeout=args.lock_timeout)
     try:
         with engine.begin() as conn:
             prepare_schema(conn, url, args.quiet or args.json)
@@ -84,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
                 raise CommandError("real rows started to depend on seeded ones; nothing changed") from None
             except (LedgerChangedError, SeedError) as exc:
                 raise CommandError(str(exc)) from None
+    except OperationalError as exc:
+        raise lock_timeout_error(exc, args) or exc from None
     finally:
         engine.dispose()
     if args.json:

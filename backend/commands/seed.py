@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from backend.cli_support import (
     ArgumentParser,
@@ -17,10 +20,18 @@ from backend.cli_support import (
     resolve_database_url,
 )
 from backend.config import load_settings
-from backend.database import make_engine, mask_url
+from backend.database import (
+    DEFAULT_LOCK_TIMEOUT_SECONDS,
+    is_lock_timeout,
+    lock_schema_creation,
+    make_engine,
+    mask_url,
+)
 from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state, upgrade
 from backend.seeding.options import PROFILES, OptionsError, SeedOptions, describe_profiles, load_config_file
 from backend.seeding.sizing import PlanSize, plan_size
+
+MAX_LOCK_TIMEOUT_SECONDS = 86_400.0
 
 # Flags that map onto option names; None means "not given" so the profile or config file decides.
 OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -76,8 +87,38 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-production", action="store_true", help="seed even though APP_ENV/ENVIRONMENT is production"
     )
+    parser.add_argument(
+        "--lock-timeout",
+        type=_lock_timeout,
+        default=DEFAULT_LOCK_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait for another writer (e.g. another seeder) before giving up "
+        f"(default {DEFAULT_LOCK_TIMEOUT_SECONDS:g})",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or summary")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def _lock_timeout(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_LOCK_TIMEOUT_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds above 0 and at most {MAX_LOCK_TIMEOUT_SECONDS:g}, got {text!r}"
+        )
+    return seconds
+
+
+def lock_timeout_error(exc: OperationalError, args: argparse.Namespace) -> CommandError | None:
+    """A CommandError for a lock wait that ran out (None for any other database error)."""
+    if not is_lock_timeout(exc):
+        return None
+    return CommandError(
+        f"another writer held the database lock for more than {args.lock_timeout:g} s (--lock-timeout); "
+        "nothing was written; try again once it has finished"
+    )
 
 
 def build_parser(prog: str) -> ArgumentParser:
@@ -133,6 +174,10 @@ def refuse_production(args: argparse.Namespace) -> None:
 def prepare_schema(conn: Any, url: str, quiet: bool) -> None:
     """Create the schema on an empty database; refuse one that is behind or unknown."""
     state = schema_state(conn)
+    if state is SchemaState.EMPTY:
+        # Another seeder may be creating it right now: wait for it, then look again.
+        lock_schema_creation(conn)
+        state = schema_state(conn)
     if state is SchemaState.EMPTY:
         upgrade(conn)
         if not quiet:
@@ -227,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(size.refusal())
     if not args.dry_run:
         refuse_production(args)
-    engine = make_engine(url)
+    engine = make_engine(url, writer=not args.dry_run, lock_timeout=args.lock_timeout)
     try:
         if args.dry_run:
             with engine.connect() as conn:
@@ -248,6 +293,8 @@ def run(args: argparse.Namespace) -> int:
                     )
                 except SeedError as exc:
                     raise CommandError(str(exc)) from None
+    except OperationalError as exc:
+        raise lock_timeout_error(exc, args) or exc from None
     finally:
         engine.dispose()
     if args.json:
