@@ -461,3 +461,15 @@ def classify_messages(
                 break
         out.append(found)
     return out
+
+
+def table_counts_at(url: str, tables: Iterable[str] = ALL_TABLES) -> dict[str, int]:
+    """table_counts on a database named by URL, through a short-lived engine."""
+    from backend.database import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return table_counts(conn, tables)
+    finally:
+        engine.dispose()

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from backend.database import make_engine
 from backend.tests.helpers import REPO_ROOT, run_script
-from backend.tests.seed_helpers import AS_OF, error_line, script_env, table_counts
+from backend.tests.seed_helpers import AS_OF, error_line, script_env, table_counts_at
 
 # Big enough that a run takes a moment, so the second seeder arrives while the first one writes.
 ARGS = (
@@ -56,12 +56,7 @@ def _assert_one_run_and_one_skip(url: str, results: list[tuple[str, str, int]]) 
         assert "Traceback" not in err
     skipped = sorted(json.loads(out)["skipped"] for out, _err, _code in results)
     assert skipped == [False, True], results
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            counts = table_counts(conn)
-    finally:
-        engine.dispose()
+    counts = table_counts_at(url)
     assert counts["seed_runs"] == 1
     first = next(json.loads(out) for out, _err, _code in results if not json.loads(out)["skipped"])
     assert counts["messages"] == first["rows"]["messages"]
@@ -124,7 +119,7 @@ def test_two_seeders_on_sqlite_take_turns(backend: str, start: str, request: pyt
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_seeder_gives_up_after_the_lock_timeout_on_sqlite(db_url: str) -> None:
-    before = _counts(db_url)
+    before = table_counts_at(db_url)
     with _sqlite_write_lock(db_url):
         started = time.monotonic()
         result = run_script("seed_data.py", *ARGS, "--lock-timeout", "1", database_url=db_url, timeout=60)
@@ -134,11 +129,11 @@ def test_a_seeder_gives_up_after_the_lock_timeout_on_sqlite(db_url: str) -> None
     assert "more than 1 s (--lock-timeout)" in line and "nothing was written" in line
     assert waited < 30
     assert result.stdout == ""
-    assert _counts(db_url) == before
+    assert table_counts_at(db_url) == before
 
 
 def test_a_seeder_gives_up_after_the_lock_timeout_on_postgresql(pg_url: str) -> None:
-    before = _counts(pg_url)
+    before = table_counts_at(pg_url)
     engine = make_engine(pg_url)
     try:
         with engine.connect() as holder:
@@ -149,7 +144,7 @@ def test_a_seeder_gives_up_after_the_lock_timeout_on_postgresql(pg_url: str) -> 
         engine.dispose()
     assert result.returncode == 1, result.stderr
     assert "more than 1 s (--lock-timeout)" in error_line(result.stderr)
-    assert _counts(pg_url) == before
+    assert table_counts_at(pg_url) == before
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e308", "soon"])
@@ -157,13 +152,4 @@ def test_a_bad_lock_timeout_is_a_usage_error(db_url: str, value: str) -> None:
     result = run_script("seed_data.py", *ARGS, "--lock-timeout", value, database_url=db_url)
     assert result.returncode == 2, result.stderr
     assert "--lock-timeout" in error_line(result.stderr)
-    assert _counts(db_url)["seed_runs"] == 0
-
-
-def _counts(url: str) -> dict[str, int]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return table_counts(conn)
-    finally:
-        engine.dispose()
+    assert table_counts_at(db_url)["seed_runs"] == 0

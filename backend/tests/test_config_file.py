@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.database import make_engine
 from backend.tests.helpers import run_script
-from backend.tests.seed_helpers import ALL_TABLES, AS_OF, copy_sqlite_template, error_line, table_counts
+from backend.tests.seed_helpers import ALL_TABLES, AS_OF, copy_sqlite_template, error_line, table_counts_at
 
 BAD_FILES: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("latin-1", "users: 12\nlocale: fr_FR # café\n".encode("latin-1"), ("--config", "UTF-8", "0xe9")),
@@ -31,15 +30,6 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return copy_sqlite_template(sqlite_template, tmp_path, "config")
 
 
-def _counts(url: str) -> dict[str, int]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return table_counts(conn)
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.parametrize(("content", "named"), [c[1:] for c in BAD_FILES], ids=[c[0] for c in BAD_FILES])
 def test_a_bad_config_file_is_one_usage_line_naming_it(
     sqlite_url: str, tmp_path: Path, content: bytes, named: tuple[str, ...]
@@ -54,7 +44,7 @@ def test_a_bad_config_file_is_one_usage_line_naming_it(
     if "--config" in named:
         assert str(config) in line
     assert result.stdout == ""
-    assert _counts(sqlite_url) == dict.fromkeys(ALL_TABLES, 0)
+    assert table_counts_at(sqlite_url) == dict.fromkeys(ALL_TABLES, 0)
 
 
 def test_a_date_in_the_config_file_is_checked_like_the_flag(sqlite_url: str, tmp_path: Path) -> None:
@@ -76,4 +66,4 @@ def test_a_valid_date_in_the_config_file_still_works(sqlite_url: str, tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert f'"as_of": "{AS_OF}"' in result.stdout
-    assert _counts(sqlite_url)["users"] == 9
+    assert table_counts_at(sqlite_url)["users"] == 9
