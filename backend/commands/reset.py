@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                     raise CommandError("aborted: nothing changed")
             try:
                 removed = execute_cleanup(conn, plan, cascade=args.cascade)
-                summary = seed_database(conn, options, append=True)
+                summary = seed_database(conn, options, append=True, online=args.online)
             except DependentsError:
                 raise CommandError("real rows started to depend on seeded ones; nothing changed") from None
             except (LedgerChangedError, SeedError) as exc:

@@ -26,6 +26,7 @@ from backend.database import (
     lock_schema_creation,
     make_engine,
     mask_url,
+    parse_url,
 )
 from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state, upgrade
 from backend.seeding.options import PROFILES, OptionsError, SeedOptions, describe_profiles, load_config_file
@@ -94,6 +95,12 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long to wait for another writer (e.g. another seeder) before giving up "
         f"(default {DEFAULT_LOCK_TIMEOUT_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="for a database in use: drop no indexes or constraints, so readers and other writers carry on "
+        "(slower; see the README's Locking section)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or summary")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -191,6 +198,22 @@ def prepare_schema(conn: Any, url: str, quiet: bool) -> None:
         )
 
 
+def describe_locking(summary: Any, url: str) -> str:
+    """Which tables were loaded the fast way, and whom the run kept waiting (the README's Locking section)."""
+    fast = ", ".join(summary.fast_tables)
+    if parse_url(url).get_backend_name() != "postgresql":
+        # SQLite has one writer at a time whatever we do; only the index drops differ.
+        return f"fast load (indexes dropped and rebuilt) of {fast}" if fast else "no index dropped"
+    if summary.online:
+        return "online load: no index or constraint dropped; readers and other writers were not blocked"
+    if fast:
+        return (
+            f"fast load of {fast}: indexes and constraints dropped and rebuilt, so these tables were locked "
+            "against readers and writers until the commit (--online avoids that)"
+        )
+    return "no index dropped; other writers to the chat tables waited until the commit (--online avoids that)"
+
+
 def _progress_factory(quiet: bool) -> Any:
     if quiet or not sys.stderr.isatty():
         return lambda _table, _total: None
@@ -236,6 +259,7 @@ def format_summary(summary: Any, url: str) -> str:
             f"run {summary.run_id} · seed {o.seed} · profile {o.profile} · as of {o.as_of} · "
             f"{summary.seconds:.2f} s ({rate:,.0f} rows/s)"
         )
+        lines.append(describe_locking(summary, url))
     return "\n".join(lines)
 
 
@@ -289,7 +313,11 @@ def run(args: argparse.Namespace) -> int:
                 prepare_schema(conn, url, args.quiet or args.json)
                 try:
                     summary = seed_database(
-                        conn, options, append=args.append, progress=_progress_factory(args.quiet or args.json)
+                        conn,
+                        options,
+                        append=args.append,
+                        progress=_progress_factory(args.quiet or args.json),
+                        online=args.online,
                     )
                 except SeedError as exc:
                     raise CommandError(str(exc)) from None

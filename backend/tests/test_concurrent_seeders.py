@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,34 +18,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backend.database import make_engine
-from backend.tests.helpers import REPO_ROOT, run_script
-from backend.tests.seed_helpers import AS_OF, error_line, script_env, table_counts_at
+from backend.tests.helpers import run_script
+from backend.tests.seed_helpers import AS_OF, error_line, finish, seeders, table_counts_at
 
 # Big enough that a run takes a moment, so the second seeder arrives while the first one writes.
 ARGS = (
     "--as-of", AS_OF, "--users", "3000", "--channels", "300", "--messages-per-channel", "30",
     "--max-members", "20", "--seed", "4", "--json",
 )  # fmt: skip
-
-
-def _start_seeder(url: str, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "backend/scripts/seed_data.py"), *ARGS, *extra],
-        env=script_env(url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _finish(procs: list[subprocess.Popen[str]]) -> list[tuple[str, str, int]]:
-    try:
-        return [(*p.communicate(timeout=300), p.returncode) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(timeout=30)
 
 
 def _assert_one_run_and_one_skip(url: str, results: list[tuple[str, str, int]]) -> None:
@@ -84,18 +62,17 @@ def test_two_seeders_on_an_empty_postgresql_database_take_turns(empty_db_url: st
     """
     engine = make_engine(empty_db_url)
     watch = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    procs: list[subprocess.Popen[str]] = []
     try:
         with engine.connect() as holder:
             holder.exec_driver_sql("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
-            procs = [_start_seeder(empty_db_url), _start_seeder(empty_db_url)]
-            deadline = time.monotonic() + 120
-            while watch.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one() < 2:
-                assert all(p.poll() is None for p in procs), _finish(procs)
-                assert time.monotonic() < deadline, "the seeders did not both reach the schema creation"
-                time.sleep(0.05)
-            holder.rollback()
-        results = _finish(procs)
+            with seeders(empty_db_url, ARGS, ARGS) as procs:
+                deadline = time.monotonic() + 120
+                while watch.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one() < 2:
+                    assert all(p.poll() is None for p in procs), finish(procs)
+                    assert time.monotonic() < deadline, "the seeders did not both reach the schema creation"
+                    time.sleep(0.05)
+                holder.rollback()
+                results = finish(procs)
     finally:
         watch.close()
         engine.dispose()
@@ -109,12 +86,12 @@ def test_two_seeders_on_an_empty_postgresql_database_take_turns(empty_db_url: st
 def test_two_seeders_on_sqlite_take_turns(backend: str, start: str, request: pytest.FixtureRequest) -> None:
     """Both start while another writer holds the lock; both wait; the second then skips."""
     url = request.getfixturevalue("db_url" if start == "migrated" else "empty_db_url")
-    with _sqlite_write_lock(url) as holder:
-        procs = [_start_seeder(url), _start_seeder(url)]
+    with _sqlite_write_lock(url) as holder, seeders(url, ARGS, ARGS) as procs:
         time.sleep(4)  # both reach the lock: interpreter start and imports take about 1.5 s
         assert all(p.poll() is None for p in procs), "a seeder gave up instead of waiting"
         holder.rollback()
-    _assert_one_run_and_one_skip(url, _finish(procs))
+        results = finish(procs)
+    _assert_one_run_and_one_skip(url, results)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
