@@ -100,7 +100,7 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
         "--online",
         action="store_true",
         help="for a database in use: drop no indexes or constraints, so readers and other writers carry on "
-        "(slower; see the README's Locking section)",
+        "(slower; see the README, Concurrent use and locking)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or summary")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
