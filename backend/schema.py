@@ -57,5 +57,17 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(connection), revision)
 
 
+def upgrade_database(url: str) -> None:
+    """Migrate the database at url to head in a transaction of its own (for tools and tests that own it)."""
+    from backend.database import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            upgrade(conn)
+    finally:
+        engine.dispose()
+
+
 def downgrade(connection: Connection, revision: str) -> None:
     command.downgrade(alembic_config(connection), revision)

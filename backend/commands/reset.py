@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 from backend.cli_support import (
     ArgumentParser,
     CommandError,
@@ -17,6 +19,7 @@ from backend.commands.cleanup import format_dependents, format_plan
 from backend.commands.seed import (
     add_seed_arguments,
     format_summary,
+    lock_timeout_error,
     options_from_args,
     prepare_schema,
     refuse_production,
@@ -29,6 +32,7 @@ from backend.seeding.cleanup import (
     plan_cleanup,
     select_runs,
 )
+from backend.seeding.sizing import PlanTooBigError, check_plan_size
 
 
 def build_parser(prog: str) -> ArgumentParser:
@@ -52,11 +56,15 @@ def run(args: argparse.Namespace) -> int:
     from backend.seeding.runner import SeedError, seed_database
 
     options = options_from_args(args)
+    try:
+        check_plan_size(options)
+    except PlanTooBigError as exc:
+        raise UsageError(str(exc)) from None
     url = resolve_database_url(args)
     refuse_production(args)
     if not args.yes and not sys.stdin.isatty():
         raise UsageError("refusing to reset without confirmation: stdin is not a terminal; pass --yes")
-    engine = make_engine(url)
+    engine = make_engine(url, writer=True, lock_timeout=args.lock_timeout)
     try:
         with engine.begin() as conn:
             prepare_schema(conn, url, args.quiet or args.json)
@@ -74,11 +82,13 @@ def run(args: argparse.Namespace) -> int:
                     raise CommandError("aborted: nothing changed")
             try:
                 removed = execute_cleanup(conn, plan, cascade=args.cascade)
-                summary = seed_database(conn, options, append=True)
+                summary = seed_database(conn, options, append=True, online=args.online)
             except DependentsError:
                 raise CommandError("real rows started to depend on seeded ones; nothing changed") from None
             except (LedgerChangedError, SeedError) as exc:
                 raise CommandError(str(exc)) from None
+    except OperationalError as exc:
+        raise lock_timeout_error(exc, args) or exc from None
     finally:
         engine.dispose()
     if args.json:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from backend.cli_support import (
     ArgumentParser,
@@ -17,9 +20,19 @@ from backend.cli_support import (
     resolve_database_url,
 )
 from backend.config import load_settings
-from backend.database import make_engine, mask_url
+from backend.database import (
+    DEFAULT_LOCK_TIMEOUT_SECONDS,
+    is_lock_timeout,
+    lock_schema_creation,
+    make_engine,
+    mask_url,
+    parse_url,
+)
 from backend.schema import MIGRATE_COMMAND, SchemaState, schema_state, upgrade
 from backend.seeding.options import PROFILES, OptionsError, SeedOptions, describe_profiles, load_config_file
+from backend.seeding.sizing import PlanSize, plan_size
+
+MAX_LOCK_TIMEOUT_SECONDS = 86_400.0
 
 # Flags that map onto option names; None means "not given" so the profile or config file decides.
 OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -75,8 +88,44 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-production", action="store_true", help="seed even though APP_ENV/ENVIRONMENT is production"
     )
+    parser.add_argument(
+        "--lock-timeout",
+        type=_lock_timeout,
+        default=DEFAULT_LOCK_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait for another writer (e.g. another seeder) before giving up "
+        f"(default {DEFAULT_LOCK_TIMEOUT_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="for a database in use: drop no indexes or constraints, so readers and other writers carry on "
+        "(slower; see the README, Concurrent use and locking)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or summary")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def _lock_timeout(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_LOCK_TIMEOUT_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds above 0 and at most {MAX_LOCK_TIMEOUT_SECONDS:g}, got {text!r}"
+        )
+    return seconds
+
+
+def lock_timeout_error(exc: OperationalError, args: argparse.Namespace) -> CommandError | None:
+    """A CommandError for a lock wait that ran out (None for any other database error)."""
+    if not is_lock_timeout(exc):
+        return None
+    return CommandError(
+        f"another writer held the database lock for more than {args.lock_timeout:g} s (--lock-timeout); "
+        "nothing was written; try again once it has finished"
+    )
 
 
 def build_parser(prog: str) -> ArgumentParser:
@@ -133,6 +182,10 @@ def prepare_schema(conn: Any, url: str, quiet: bool) -> None:
     """Create the schema on an empty database; refuse one that is behind or unknown."""
     state = schema_state(conn)
     if state is SchemaState.EMPTY:
+        # Another seeder may be creating it right now: wait for it, then look again.
+        lock_schema_creation(conn)
+        state = schema_state(conn)
+    if state is SchemaState.EMPTY:
         upgrade(conn)
         if not quiet:
             print(f"created the schema in {mask_url(url)} (alembic upgrade head)", file=sys.stderr)
@@ -143,6 +196,22 @@ def prepare_schema(conn: Any, url: str, quiet: bool) -> None:
             "the database has tables but no known schema revision; point --database-url at the chat "
             f"database, or run: {MIGRATE_COMMAND}"
         )
+
+
+def describe_locking(summary: Any, url: str) -> str:
+    """Which tables were loaded the fast way, and whom the run kept waiting (the README's Locking section)."""
+    fast = ", ".join(summary.fast_tables)
+    if parse_url(url).get_backend_name() != "postgresql":
+        # SQLite has one writer at a time whatever we do; only the index drops differ.
+        return f"fast load (indexes dropped and rebuilt) of {fast}" if fast else "no index dropped"
+    if summary.online:
+        return "online load: no index or constraint dropped; readers and other writers were not blocked"
+    if fast:
+        return (
+            f"fast load of {fast}: indexes and constraints dropped and rebuilt, so these tables were locked "
+            "against readers and writers until the commit (--online avoids that)"
+        )
+    return "no index dropped; other writers to the chat tables waited until the commit (--online avoids that)"
 
 
 def _progress_factory(quiet: bool) -> Any:
@@ -172,23 +241,44 @@ def format_summary(summary: Any, url: str) -> str:
             "(use --append to add another run)"
         )
     elif summary.dry_run:
+        estimated = " (estimated rows: the exact count would take too long)" if summary.estimated else ""
         lines.append(
             f"dry run: would seed {mask_url(url)} (profile {o.profile}, seed {o.seed}, as of {o.as_of}); "
-            "nothing written"
+            f"nothing written{estimated}"
         )
     else:
         lines.append(f"seeded {mask_url(url)}")
+    about = "≈" if summary.estimated else ""
     lines.append(f"{'table':<20}{'rows':>12}")
     for table, count in summary.counts.items():
-        lines.append(f"{table:<20}{count:>12,}")
-    lines.append(f"{'total':<20}{summary.total_rows:>12,}")
+        lines.append(f"{table:<20}{about + format(count, ','):>12}")
+    lines.append(f"{'total':<20}{about + format(summary.total_rows, ','):>12}")
     if summary.run_id is not None and summary.skipped_for_run is None:
         rate = summary.total_rows / summary.seconds if summary.seconds > 0 else 0
         lines.append(
             f"run {summary.run_id} · seed {o.seed} · profile {o.profile} · as of {o.as_of} · "
             f"{summary.seconds:.2f} s ({rate:,.0f} rows/s)"
         )
+        lines.append(describe_locking(summary, url))
     return "\n".join(lines)
+
+
+def _estimated_dry_run(args: argparse.Namespace, options: SeedOptions, size: PlanSize, url: str) -> int:
+    """A dry run of a plan too big to count exactly (or to run): its expected size and the limits, at once.
+
+    Exit 2 when the plan would be refused, so that a script's dry run fails like the real run would.
+    """
+    from backend.seeding.runner import RunSummary
+
+    summary = RunSummary(None, options, size.rows, dry_run=True, estimated=True)
+    if args.json:
+        print(json.dumps({**summary.as_dict(), **size.as_dict()}, sort_keys=True))
+    else:
+        print(format_summary(summary, url))
+        print(size.limits_line())
+    if not size.fits:
+        raise UsageError(size.refusal())
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -199,9 +289,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     options = options_from_args(args)
     url = resolve_database_url(args)
+    size = plan_size(options)
+    if args.dry_run and not size.exact_count_is_quick:
+        return _estimated_dry_run(args, options, size, url)
+    if not size.fits:
+        raise UsageError(size.refusal())
     if not args.dry_run:
         refuse_production(args)
-    engine = make_engine(url)
+    engine = make_engine(url, writer=not args.dry_run, lock_timeout=args.lock_timeout)
     try:
         if args.dry_run:
             with engine.connect() as conn:
@@ -218,10 +313,16 @@ def run(args: argparse.Namespace) -> int:
                 prepare_schema(conn, url, args.quiet or args.json)
                 try:
                     summary = seed_database(
-                        conn, options, append=args.append, progress=_progress_factory(args.quiet or args.json)
+                        conn,
+                        options,
+                        append=args.append,
+                        progress=_progress_factory(args.quiet or args.json),
+                        online=args.online,
                     )
                 except SeedError as exc:
                     raise CommandError(str(exc)) from None
+    except OperationalError as exc:
+        raise lock_timeout_error(exc, args) or exc from None
     finally:
         engine.dispose()
     if args.json:

@@ -311,7 +311,9 @@ def select_runs(
             int(i) for i in connection.execute(select(SEED_RUNS.c.id).order_by(SEED_RUNS.c.id)).scalars()
         )
     wanted = sorted(set(run_ids))
-    found = set(connection.execute(select(SEED_RUNS.c.id).where(SEED_RUNS.c.id.in_(wanted))).scalars())
+    # An id no 64-bit column can hold names no run; SQLite's driver would raise OverflowError on it.
+    storable = [i for i in wanted if -(1 << 63) <= i < (1 << 63)]
+    found = set(connection.execute(select(SEED_RUNS.c.id).where(SEED_RUNS.c.id.in_(storable))).scalars())
     missing = [i for i in wanted if i not in found]
     if missing:
         raise UnknownRunError(missing)

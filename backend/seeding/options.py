@@ -125,16 +125,38 @@ def profile_options(name: str) -> dict[str, Any]:
     return {"profile": name, **PROFILES[name]}
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that timestamps stay text.
+
+    A date is then checked by the same code as --as-of, so an impossible one (2026-02-30) is an error that
+    names its key, instead of the YAML library's own ValueError without one.
+    """
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
 def load_config_file(path: Path) -> dict[str, Any]:
     """Read a YAML mapping of option names (dashes or underscores) to values."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise OptionsError(f"--config: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise OptionsError(
+            f"--config: {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=_ConfigLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise OptionsError(f"--config: {path} is not valid YAML{where}") from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        # An explicit tag whose text does not fit it, e.g. `users: !!int "x"`.
+        detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise OptionsError(f"--config: {path} holds a value YAML cannot read ({detail})") from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):

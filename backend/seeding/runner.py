@@ -16,6 +16,7 @@ from backend.reference_data import REACTIONS
 from backend.seeding import ledger, registry
 from backend.seeding.dataset import Dataset
 from backend.seeding.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS
+from backend.seeding.online import lock_seeders, reserve_id_blocks
 from backend.seeding.options import SeedOptions
 from backend.seeding.pipeline import effective_workers, encoded_batches
 from backend.seeding.reactions import missing_reference_reactions, reaction_ids
@@ -38,6 +39,8 @@ class RunSummary:
     skipped_for_run: int | None = None  # an identical completed run that made this one unnecessary
     dry_run: bool = False
     fast_tables: list[str] = field(default_factory=list)
+    estimated: bool = False  # counts are expected values (sizing.py), not the exact plan
+    online: bool = False  # loaded without dropping indexes or locking tables (online.py)
 
     @property
     def total_rows(self) -> int:
@@ -57,6 +60,9 @@ class RunSummary:
             "skipped": self.skipped_for_run is not None,
             "existing_run_id": self.skipped_for_run,
             "dry_run": self.dry_run,
+            "estimated": self.estimated,
+            "fast_tables": self.fast_tables,
+            "online": self.online,
         }
 
 
@@ -111,11 +117,17 @@ def seed_database(
     *,
     append: bool = False,
     progress: ProgressFactory = _no_progress,
+    online: bool = False,
 ) -> RunSummary:
-    """Write one run's rows and its ledger entry on connection; the caller commits or rolls back."""
+    """Write one run's rows and its ledger entry on connection; the caller commits or rolls back.
+
+    online: drop no index and lock no table against the app's readers and writers (see online.py).
+    """
     started = time.perf_counter()
     # Lock first: a second seeder then waits here and sees the first one's committed run.
-    ledger.lock_for_seeding(connection)
+    lock_seeders(connection)
+    if not online:
+        ledger.lock_for_seeding(connection)
     if not append:
         existing = ledger.find_completed_run(connection, options)
         if existing is not None:
@@ -125,11 +137,17 @@ def seed_database(
     run_id = ledger.start_run(
         connection, options, datetime.now(UTC), FAKER_VERSION, registry.GENERATOR_VERSION
     )
-    id_starts = ledger.reserve_id_starts(connection)
-    dataset = Dataset(options, id_starts, run_id, ids)
+    if online:
+        # The counts do not depend on the id starts: plan first, then reserve blocks of that size.
+        dataset = Dataset(options, {}, run_id, ids)
+        id_starts = reserve_id_blocks(connection, dataset.plan.counts)
+        dataset.id_starts.update(id_starts)
+    else:
+        id_starts = ledger.reserve_id_starts(connection)
+        dataset = Dataset(options, id_starts, run_id, ids)
     counts = dataset.plan.counts
     log.debug("run %s: id starts %s, planned rows %s", run_id, id_starts, counts)
-    writer = make_writer(connection)
+    writer = make_writer(connection, rebuild_indexes=not online)
     writer.begin(counts)
     bars: dict[str, Any] = {}
     written = dict.fromkeys(counts, 0)
@@ -151,5 +169,10 @@ def seed_database(
     ledger.advance_sequences(connection, id_starts, counts)
     ledger.finish_run(connection, run_id, id_starts, counts, datetime.now(UTC))
     return RunSummary(
-        run_id, options, counts, seconds=time.perf_counter() - started, fast_tables=writer.fast_tables
+        run_id,
+        options,
+        counts,
+        seconds=time.perf_counter() - started,
+        fast_tables=writer.fast_tables,
+        online=online,
     )

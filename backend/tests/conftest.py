@@ -65,12 +65,7 @@ def pg_server() -> Iterator[PostgresServer]:
 
 
 def _migrate(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            schema.upgrade(conn)
-    finally:
-        engine.dispose()
+    schema.upgrade_database(url)
 
 
 @pytest.fixture(scope="session")

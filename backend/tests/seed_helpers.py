@@ -15,7 +15,8 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -463,3 +464,42 @@ def classify_messages(
                 break
         out.append(found)
     return out
+
+
+def table_counts_at(url: str, tables: Iterable[str] = ALL_TABLES) -> dict[str, int]:
+    """table_counts on a database named by URL, through a short-lived engine."""
+    from backend.database import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return table_counts(conn, tables)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def seeders(url: str, *commands: Sequence[str]) -> Iterator[list[subprocess.Popen[str]]]:
+    """seed_data.py processes started together, one per argument list; killed at the end if still running."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(SCRIPTS / "seed_data.py"), *args],
+            env=script_env(url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in commands
+    ]
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+
+
+def finish(procs: Sequence[subprocess.Popen[str]], timeout: float = 300) -> list[tuple[str, str, int]]:
+    """(stdout, stderr, exit code) of each process, once it has ended."""
+    return [(*proc.communicate(timeout=timeout), proc.returncode) for proc in procs]

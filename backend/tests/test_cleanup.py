@@ -501,6 +501,22 @@ def test_cli_unknown_run_is_a_usage_error(db_url: str, engine: Engine, world: An
     assert _dump(engine) == before
 
 
+@pytest.mark.parametrize(
+    "run_id", ["99999999999999999999999", "-99999999999999999999999", "9223372036854775808"]
+)
+def test_cli_a_run_id_too_big_for_the_database_is_unknown_on_both_backends(
+    db_url: str, engine: Engine, world: Any, run_id: str
+) -> None:
+    """SQLite's driver cannot even bind such a number: the answer must still be PostgreSQL's, exit 2."""
+    before = _dump(engine)
+    result = run_script(SCRIPT, "--run", run_id, "--run", "1", "--yes", database_url=db_url)
+    assert result.returncode == 2, result.stderr
+    _assert_one_line_error(result)
+    assert f"no seed run with id {int(run_id)} in the ledger" in result.stderr
+    assert result.stdout == ""
+    assert _dump(engine) == before
+
+
 def test_cli_unmigrated_database(empty_db_url: str) -> None:
     result = run_script(SCRIPT, "--yes", database_url=empty_db_url)
     assert result.returncode == 1

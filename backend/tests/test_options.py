@@ -53,7 +53,8 @@ def test_config_file_keys_may_use_dashes(tmp_path: Path) -> None:
     path = tmp_path / "seed.yaml"
     path.write_text("messages-per-channel: 3\ndm_share: 0.25\nas-of: 2026-05-01\n", encoding="utf-8")
     config = load_config_file(path)
-    assert config == {"messages_per_channel": 3, "dm_share": 0.25, "as_of": date(2026, 5, 1)}
+    # Dates stay text until resolve_options checks them like --as-of.
+    assert config == {"messages_per_channel": 3, "dm_share": 0.25, "as_of": "2026-05-01"}
     options = resolve("test", config)
     assert options.messages_per_channel == 3 and options.as_of == date(2026, 5, 1)
 
