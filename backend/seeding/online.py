@@ -12,6 +12,8 @@ done otherwise:
   their ids end and moves the sequences past the blocks, and commits at once: the app's inserts meanwhile
   get ids after the blocks. If the run then fails, the blocks are merely a gap in the ids.
 
+Within `reset`, whose cleanup has already written to the id tables in the same transaction, the blocks are
+reserved under a table lock in that transaction instead: readers still carry on, other writers wait.
 On SQLite a writer always has the database to itself: online only means no index is dropped.
 """
 
@@ -42,9 +44,23 @@ def reserve_id_blocks(connection: Connection, counts: Mapping[str, int]) -> dict
     """
     if connection.dialect.name != "postgresql":
         return ledger.reserve_id_starts(connection)
+    if _wrote_to_id_tables(connection):
+        # This transaction already holds write locks there (reset's cleanup): a side transaction would
+        # wait for it forever. Lock here instead: other writers then wait until the commit, readers do not.
+        ledger.lock_for_seeding(connection)
+        return ledger.reserve_id_starts(connection)
     with connection.engine.connect() as side, side.begin():
         tables = ", ".join(registry.id_block_tables())
         side.exec_driver_sql(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
         starts = ledger.reserve_id_starts(side)
         ledger.advance_sequences(side, starts, counts)
     return starts
+
+
+def _wrote_to_id_tables(connection: Connection) -> bool:
+    tables = ", ".join(f"'{table}'::regclass" for table in ID_TABLES)
+    held = connection.exec_driver_sql(
+        "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' "
+        f"AND mode <> 'AccessShareLock' AND relation IN ({tables})"
+    ).scalar_one()
+    return bool(held)

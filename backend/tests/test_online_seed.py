@@ -144,3 +144,15 @@ def test_online_writes_the_same_data_and_says_so(
         assert online_line.startswith("online load") and "not blocked" in online_line
     else:
         assert online_line == "no index dropped"
+
+
+def test_reset_online_after_a_seed_finishes(pg_url: str) -> None:
+    """reset's cleanup writes to the id tables first: the id blocks must not wait for its own transaction."""
+    args = ("--profile", "test", "--as-of", AS_OF)
+    assert run_script("seed_data.py", *args, database_url=pg_url).returncode == 0
+    result = run_script(
+        "seed_data.py", "reset", "--yes", "--online", "--lock-timeout", "20", *args, "--seed", "2",
+        database_url=pg_url, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "removed " in result.stdout and result.stdout.splitlines()[-1].startswith("online load")
