@@ -58,7 +58,7 @@ def reserve_id_blocks(connection: Connection, counts: Mapping[str, int]) -> dict
 
 
 def _wrote_to_id_tables(connection: Connection) -> bool:
-    tables = ", ".join(f"'{table}'::regclass" for table in ID_TABLES)
+    tables = ", ".join(f"'{table}'::regclass" for table in registry.id_block_tables())
     held = connection.exec_driver_sql(
         "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' "
         f"AND mode <> 'AccessShareLock' AND relation IN ({tables})"
