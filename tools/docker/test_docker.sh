@@ -21,6 +21,7 @@ WRONG_PASSWORD='not-the-password'
 DOCKERD_PID=""
 PROJECTS=()
 PASSED=0
+FAILED=0
 STARTED_AT=$SECONDS
 
 say() { printf 'test-docker: %s\n' "$*"; }
@@ -29,20 +30,30 @@ die() {
   exit 1
 }
 
-cleanup() {
-  local status=$? project
+# Remove what the projects left, then stop the dockerd this run started (if it did); safe to call twice.
+tear_down() {
+  local project
   for project in "${PROJECTS[@]}"; do
     remove_project "$project"
   done
+  PROJECTS=()
   if [ -n "$DOCKERD_PID" ]; then
     kill "$DOCKERD_PID" 2>/dev/null
     wait "$DOCKERD_PID" 2>/dev/null
+    DOCKERD_PID=""
     say "stopped the dockerd this run started"
   fi
+}
+
+cleanup() {
+  local status=$?
+  tear_down
   if [ "$status" -eq 0 ]; then
     rm -rf "$WORK"
   else
-    say "logs kept in $WORK"
+    [ "$FAILED" -eq 0 ] || say "logs kept in $WORK"
+    # The closing count, last, when a check failed (setup failures have their one error line instead).
+    [ "$FAILED" -eq 0 ] || printf '%s passed, %s failed\n' "$PASSED" "$FAILED"
   fi
 }
 trap cleanup EXIT
@@ -90,15 +101,20 @@ install_missing_packages() {
 
 start_engine() {
   docker info >/dev/null 2>&1 && return 0
-  say "no engine answers; starting dockerd"
   dockerd >"$WORK/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
   local waited
   for waited in $(seq 1 60); do
-    docker info >/dev/null 2>&1 && return 0
+    if docker info >/dev/null 2>&1; then
+      say "no engine answered; started dockerd (stopped again at the end)"
+      return 0
+    fi
     kill -0 "$DOCKERD_PID" 2>/dev/null || break
     sleep 1
   done
+  kill "$DOCKERD_PID" 2>/dev/null
+  wait "$DOCKERD_PID" 2>/dev/null
+  DOCKERD_PID=""
   local why
   why=$(grep -m1 -iE 'level=(fatal|error)' "$WORK/dockerd.log" | sed 's/.*msg="\([^"]*\)".*/\1/')
   die "no Docker engine could be started here (dockerd: ${why:-no answer after ${waited}s}; see $WORK/dockerd.log)"
@@ -162,9 +178,9 @@ step() {
     problem="a password was printed"
   fi
   if [ -n "$problem" ]; then
+    FAILED=1
     printf 'test-docker: FAIL %s: %s: %s\n' "$TOOL_NAME" "$name" "$problem" >&2
     sed 's/^/    /' "$log" | tail -n 25 >&2
-    printf '%s passed, 1 failed\n' "$PASSED"
     exit 1
   fi
   PASSED=$((PASSED + 1))
@@ -174,7 +190,7 @@ step() {
 
 fail_now() {
   printf 'test-docker: FAIL %s: %s\n' "$TOOL_NAME" "$*" >&2
-  printf '%s passed, 1 failed\n' "$PASSED"
+  FAILED=1
   exit 1
 }
 
@@ -195,6 +211,7 @@ run_readme_commands() {
   step "reset --yes" 0 "^seeded postgresql" "${c[@]}" run --rm backend reset --yes
   step "seed --profile demo" 0 "profile demo" "${c[@]}" run --rm backend seed --profile demo
   step "migrate" 0 "." "${c[@]}" run --rm backend migrate
+  step "exec db psql (-T: no terminal here)" 0 "^\(1 row\)" "${c[@]}" exec -T db psql -U chat chat -c "SELECT 1"
   [ "$(containers_of "$project" backend)" -eq 0 ] || fail_now "run --rm left a backend container"
 
   local started=$SECONDS
@@ -234,5 +251,6 @@ say "images ready after $((SECONDS - STARTED_AT))s"
 
 run_readme_commands v2 docker compose
 run_readme_commands v1 /usr/bin/docker-compose
+tear_down
 say "done in $((SECONDS - STARTED_AT))s"
 printf '%s passed, 0 failed\n' "$PASSED"
