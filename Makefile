@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: seed test lint migrate clean-venv
+.PHONY: seed test test-docker lint migrate clean-venv
 
 $(VENV)/.runtime-installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: $(VENV)/.dev-installed
 test: lint
 	bash tools/ensure_postgres.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-docker: the README's Docker commands against a real engine, under docker compose and docker-compose
+## (starts dockerd if none runs; builds local stand-in images unless PYTHON_IMAGE and POSTGRES_IMAGE are set)
+test-docker: $(VENV)/.runtime-installed
+	PYTHON=$(BIN)/python bash tools/docker/test_docker.sh
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,7 +1,8 @@
 """What every command-line tool here shares: database options, logging, and one-line errors.
 
 Errors: a UsageError exits 2, any other failure exits 1; both print one line on stderr, with the
-traceback only under -v. Database URLs are masked wherever they are printed.
+traceback only under -v. Database URLs are masked wherever they are printed, and every error line goes
+through redact_credentials, which hides the password fields of URLs and DSNs and nothing else.
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from backend.config import load_settings
+from backend.config import SettingsError, load_settings
 from backend.database import DatabaseUrlError, mask_url, parse_url
+from backend.redaction import redact_credentials
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -54,12 +55,25 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_database_url(args: argparse.Namespace) -> str:
-    url = args.database_url or load_settings().database_url
+    try:
+        url = args.database_url or load_settings().database_url
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
     try:
         parse_url(url)
     except DatabaseUrlError as exc:
         raise UsageError(f"--database-url/DATABASE_URL: {exc}") from None
     return url
+
+
+def _configured_url(args: argparse.Namespace) -> str | None:
+    """The URL a run uses, for naming it in errors; None when the settings themselves are unusable."""
+    if getattr(args, "database_url", None):
+        return str(args.database_url)
+    try:
+        return load_settings().database_url
+    except SettingsError:
+        return None
 
 
 def require_current_schema(connection: Connection, url: str) -> None:
@@ -97,18 +111,6 @@ def describe_database_error(exc: SQLAlchemyError, url: str | None) -> str:
     return f"database error{where}: {exc.__class__.__name__}"
 
 
-def _redact(message: str, url: str | None) -> str:
-    if url:
-        try:
-            password = parse_url(url).password
-        except Exception:
-            # Unparseable: mask whatever sits between "user:" and "@".
-            return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", message)
-        if password:
-            message = message.replace(str(password), "***")
-    return message
-
-
 def run_cli(
     main: Callable[[argparse.Namespace], int],
     parser: argparse.ArgumentParser,
@@ -120,11 +122,10 @@ def run_cli(
     try:
         args = parser.parse_args(argv)
         configure_logging(verbose_requested(args))
-        url = args.database_url if getattr(args, "database_url", None) else None
-        url = url or os.environ.get("DATABASE_URL")
+        url = _configured_url(args)
         return main(args)
     except UsageError as exc:
-        print(f"error: {_redact(str(exc), url)}", file=sys.stderr)
+        print(f"error: {redact_credentials(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted; the transaction was rolled back", file=sys.stderr)
@@ -132,16 +133,16 @@ def run_cli(
     except SQLAlchemyError as exc:
         if verbose_requested(args):
             log.exception("database error")
-        print(f"error: {_redact(describe_database_error(exc, url), url)}", file=sys.stderr)
+        print(f"error: {redact_credentials(describe_database_error(exc, url))}", file=sys.stderr)
         return EXIT_FAILURE
     except (CommandError, OSError, ValueError) as exc:
         if verbose_requested(args):
             log.exception("failure")
-        print(f"error: {_redact(str(exc), url)}", file=sys.stderr)
+        print(f"error: {redact_credentials(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:
         if verbose_requested(args):
             log.exception("unexpected failure")
-        detail = _redact(f"{exc.__class__.__name__}: {exc}".splitlines()[0], url)
+        detail = redact_credentials(f"{exc.__class__.__name__}: {exc}".splitlines()[0])
         print(f"error: unexpected failure ({detail}); run with -v for details", file=sys.stderr)
         return EXIT_FAILURE

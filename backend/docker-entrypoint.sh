@@ -25,7 +25,8 @@ usage: docker-entrypoint.sh [COMMAND [OPTIONS...]]
   help                show this text
   anything else       run as given, e.g. sh or python -V (no wait, no migration)
 
-The named commands wait for DATABASE_URL's server (DB_WAIT_ATTEMPTS, DB_WAIT_DELAY) and migrate first.
+The named commands wait for the database (DATABASE_URL, else DATABASE_HOST and its siblings;
+DB_WAIT_ATTEMPTS, DB_WAIT_DELAY) and migrate first. A refused login fails at once.
 Without a command: AUTO_SEED=true seeds once with the default options; otherwise this text is shown.
 USAGE
 }

@@ -1,10 +1,15 @@
-"""Wait until the database accepts connections; exit 1 with one line naming host:port if it never does."""
+"""Wait until the database accepts connections; exit 1 with one line naming host:port if it never does.
+
+A refused login (wrong password, no such role or database) exits 1 at once. Out-of-range numbers exit 2
+before any attempt. Quiet on a first-attempt success; one line on stderr after a slow start or on failure.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -21,6 +26,10 @@ from backend.waiting import (
     DEFAULT_ATTEMPTS,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DELAY,
+    MAX_ATTEMPTS,
+    MAX_CONNECT_TIMEOUT,
+    MAX_DELAY,
+    check_bounds,
     describe_location,
     wait_for_database,
 )
@@ -36,18 +45,21 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "--attempts",
         type=int,
-        help=f"connection attempts before giving up (default: $DB_WAIT_ATTEMPTS, else {DEFAULT_ATTEMPTS})",
+        help=f"connection attempts before giving up, 1 to {MAX_ATTEMPTS} "
+        f"(default: $DB_WAIT_ATTEMPTS, else {DEFAULT_ATTEMPTS})",
     )
     parser.add_argument(
         "--delay",
         type=float,
-        help=f"seconds between attempts (default: $DB_WAIT_DELAY, else {DEFAULT_DELAY:g})",
+        help=f"seconds between attempts, 0 to {MAX_DELAY:g} "
+        f"(default: $DB_WAIT_DELAY, else {DEFAULT_DELAY:g})",
     )
     parser.add_argument(
         "--connect-timeout",
         type=int,
         default=DEFAULT_CONNECT_TIMEOUT,
-        help=f"seconds one attempt may take (default {DEFAULT_CONNECT_TIMEOUT}; PostgreSQL's minimum is 2)",
+        help=f"seconds one attempt may take, 1 to {MAX_CONNECT_TIMEOUT} "
+        f"(default {DEFAULT_CONNECT_TIMEOUT}; PostgreSQL's minimum is 2)",
     )
     return parser
 
@@ -79,24 +91,29 @@ def main(args: argparse.Namespace) -> int:
         args.attempts if args.attempts is not None else _env_int("DB_WAIT_ATTEMPTS", DEFAULT_ATTEMPTS)
     )
     delay: float = args.delay if args.delay is not None else _env_float("DB_WAIT_DELAY", DEFAULT_DELAY)
-    if attempts < 1:
-        raise UsageError(f"--attempts/DB_WAIT_ATTEMPTS: must be at least 1, got {attempts}")
-    if not 0 <= delay < float("inf"):
-        raise UsageError(f"--delay/DB_WAIT_DELAY: must be a non-negative number of seconds, got {delay:g}")
-    if args.connect_timeout < 1:
-        raise UsageError(f"--connect-timeout: must be at least 1, got {args.connect_timeout}")
-    announced = False
+    try:
+        check_bounds(
+            attempts,
+            delay,
+            args.connect_timeout,
+            labels=("--attempts/DB_WAIT_ATTEMPTS", "--delay/DB_WAIT_DELAY", "--connect-timeout"),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
     def on_retry(attempt: int, reason: str) -> None:
-        # One notice, so a slow start is visible without a line per attempt; details under -v.
-        nonlocal announced
-        if not announced:
-            print(f"waiting for the database at {describe_location(url)} ...", file=sys.stderr, flush=True)
-            announced = True
+        # Per-attempt details only under -v: a failure ends in exactly one line, the error.
         if verbose_requested(args):
             print(f"  attempt {attempt}/{attempts}: {reason}", file=sys.stderr, flush=True)
 
-    wait_for_database(url, attempts, delay, args.connect_timeout, on_retry=on_retry)
+    started = time.monotonic()
+    used = wait_for_database(url, attempts, delay, args.connect_timeout, on_retry=on_retry)
+    if used > 1:
+        print(
+            f"database at {describe_location(url)} answered after {used} attempts "
+            f"({time.monotonic() - started:.1f}s)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from sqlalchemy.engine import URL
+
 SERVER_USER = "postgres"
 
 
@@ -65,15 +67,19 @@ def _ensure_server_user() -> str:
 
 
 class PostgresInstance:
-    """One private server on 127.0.0.1 with trust auth; settings favour speed over durability."""
+    """One private server on 127.0.0.1 with trust auth; settings favour speed over durability.
 
-    def __init__(self, durable: bool = False) -> None:
+    With a superuser password, TCP logins need the password (scram-sha-256), as on a real server.
+    """
+
+    def __init__(self, durable: bool = False, password: str | None = None) -> None:
         self.bindir = find_bindir()
         self.port = _free_port()
         self.root = Path(tempfile.mkdtemp(prefix="chat-pg-"))
         self.datadir = self.root / "data"
         self.logfile = self.root / "server.log"
         self.durable = durable
+        self.password = password
         self._prefix: list[str] = []
         if os.geteuid() == 0:
             user = _ensure_server_user()
@@ -87,11 +93,17 @@ class PostgresInstance:
             raise RuntimeError(f"{args[0]} failed: {result.stderr.strip()} {log[-2000:]}")
 
     def start(self) -> PostgresInstance:
+        auth = ["--auth=trust"]
+        if self.password is not None:
+            pwfile = self.root / "pwfile"
+            pwfile.write_text(self.password + "\n", encoding="utf-8")
+            pwfile.chmod(0o644)
+            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
         self._run(
             str(self.bindir / "initdb"),
             "-D", str(self.datadir),
             "-U", "postgres",
-            "--auth=trust",
+            *auth,
             "-E", "UTF8",
             "--locale=C",
             "--no-sync",
@@ -118,6 +130,15 @@ class PostgresInstance:
         return self
 
     def url(self, dbname: str = "postgres") -> str:
+        if self.password is not None:
+            return URL.create(
+                "postgresql+psycopg2",
+                username="postgres",
+                password=self.password,
+                host="127.0.0.1",
+                port=self.port,
+                database=dbname,
+            ).render_as_string(hide_password=False)
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def stop(self) -> None:

@@ -17,20 +17,23 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import func, inspect, select
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from backend import schema, waiting
+from backend.config import load_settings
 from backend.database import make_engine
 from backend.models import Channel, Message, MessageReaction, Reaction, SeedRun, User, UserChannel
 from backend.tests.helpers import REPO_ROOT
+from backend.tests.pg_instance import PostgresInstance
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "backend" / "Dockerfile"
@@ -54,6 +57,8 @@ CHAT_TABLES = {
     "seed_runs",
 }
 SECRET = "pa55-w0rd-NOT-FOR-LOGS"
+# Every character that breaks a hand-written URL.
+SPECIAL_PASSWORD = "p@ss:w/rd%40x"
 # Variables from the developer's shell that would change what the entrypoint does.
 _SCRUBBED_ENV = (
     "DATABASE_URL",
@@ -234,9 +239,12 @@ def test_compose_file_is_compose_specification() -> None:
     assert "version" not in compose
 
 
-def test_db_is_the_official_postgres_16_image() -> None:
+def test_db_is_the_official_postgres_16_image_unless_overridden() -> None:
     image = load_compose()["services"]["db"]["image"]
-    assert re.fullmatch(r"postgres:16(\.\d+)*(-[a-z0-9.]+)?", image), image
+    default = interpolate(image, {})
+    assert re.fullmatch(r"postgres:16(\.\d+)*(-[a-z0-9.]+)?", default), image
+    # A machine without a registry points it at a local image, without retagging the official name.
+    assert interpolate(image, {"POSTGRES_IMAGE": "stand-in/postgres:15"}) == "stand-in/postgres:15"
 
 
 def test_db_credentials_come_from_env_with_dev_defaults() -> None:
@@ -283,13 +291,17 @@ def test_backend_is_built_from_the_repo_root_with_backend_dockerfile() -> None:
     [
         {},
         {"POSTGRES_USER": "alice", "POSTGRES_PASSWORD": "s3cret", "POSTGRES_DB": "chatdb"},
+        {"POSTGRES_PASSWORD": SPECIAL_PASSWORD},
     ],
-    ids=["defaults", "overrides"],
+    ids=["defaults", "overrides", "special-password"],
 )
 def test_backend_database_url_matches_the_db_service(env: dict[str, str]) -> None:
     services = load_compose()["services"]
     db_env = {k: interpolate(v, env) for k, v in services["db"]["environment"].items()}
-    url = make_url(interpolate(services["backend"]["environment"]["DATABASE_URL"], env))
+    backend_env = {k: interpolate(str(v), env) for k, v in services["backend"]["environment"].items()}
+    # The image's SQLite default must be overridden by an empty value, or it would win over the parts.
+    assert backend_env["DATABASE_URL"] == ""
+    url = make_url(load_settings(backend_env).database_url)
     assert url.drivername == "postgresql+psycopg2"
     assert (url.host, url.port) == ("db", 5432)
     assert url.username == db_env["POSTGRES_USER"]
@@ -313,11 +325,30 @@ def test_backend_settings_have_defaults() -> None:
 # --- backend/Dockerfile and .dockerignore -----------------------------------------------------------------
 
 
-def test_dockerfile_base_image_is_pinned_python_311_slim() -> None:
-    froms = [args for keyword, args in dockerfile_instructions() if keyword == "FROM"]
-    assert len(froms) == 1
-    image = froms[0].split()[0]
-    assert re.fullmatch(r"python:3\.11\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?", image), image
+def test_dockerfile_base_image_is_pinned_python_311_slim_and_a_parameter() -> None:
+    instructions = dockerfile_instructions()
+    froms = [args for keyword, args in instructions if keyword == "FROM"]
+    assert froms == ["${PYTHON_IMAGE}"]
+    args = dict(a.split("=", 1) for keyword, a in instructions if keyword == "ARG" and "=" in a)
+    default = args["PYTHON_IMAGE"]
+    assert re.fullmatch(r"python:3\.11\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?", default), default
+    # The ARG must come before FROM to be usable in it.
+    assert instructions.index(("ARG", f"PYTHON_IMAGE={default}")) < instructions.index(("FROM", froms[0]))
+    # Compose passes the same default, or `docker compose build` and `docker build` would differ.
+    build_arg = load_compose()["services"]["backend"]["build"]["args"]["PYTHON_IMAGE"]
+    assert interpolate(build_arg, {}) == default
+    assert interpolate(build_arg, {"PYTHON_IMAGE": "stand-in/python:3.11"}) == "stand-in/python:3.11"
+
+
+def test_dockerfile_user_is_not_a_system_account_out_of_range() -> None:
+    # useradd --system with a uid above SYS_UID_MAX (999) warns during the build.
+    runs = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
+    for command, id_flag in (("useradd", "--uid"), ("groupadd", "--gid")):
+        match = re.search(rf"{command} ([^&;]*)", runs)
+        assert match, f"no {command} in the Dockerfile"
+        options = match.group(1).split()
+        assert int(options[options.index(id_flag) + 1]) >= 1000, options
+        assert "--system" not in options and "-r" not in options, options
 
 
 def test_dockerfile_installs_the_pinned_requirements_before_copying_code() -> None:
@@ -383,8 +414,10 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".venv", ".git", "backend/chat.db", "**/__pycache__", ".pytest_cache", ".ruff_cache"} <= patterns
+    # Neither the tests, the benchmarks nor the Dockerfile belong in the image.
+    assert {"backend/tests", "backend/benchmarks", "backend/Dockerfile"} <= patterns
     # What the Dockerfile copies must stay in the context.
-    assert not patterns & {"backend", "backend/", "requirements.txt", "*"}
+    assert not patterns & {"backend", "backend/", "requirements.txt", "*", "backend/docker-entrypoint.sh"}
 
 
 # --- backend/waiting.py (in-process) ----------------------------------------------------------------------
@@ -421,7 +454,9 @@ def test_wait_retries_until_the_database_answers(monkeypatch: pytest.MonkeyPatch
 
 def test_wait_gives_up_with_host_port_and_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(url: Any, timeout: int) -> None:
-        raise _operational_error(f"FATAL: no such luck for {SECRET}\nsecond line")
+        raise _operational_error(
+            f"could not connect to postgresql://chat:{SECRET}@db.internal/chat\nsecond line"
+        )
 
     monkeypatch.setattr(waiting, "_try_connect", refuse)
     sleeps: list[float] = []
@@ -454,7 +489,10 @@ def test_wait_needs_no_server_for_sqlite(tmp_path: Path, monkeypatch: pytest.Mon
         ({"attempts": 0}, "attempts"),
         ({"delay": -1.0}, "delay"),
         ({"delay": float("nan")}, "delay"),
+        ({"delay": 1e308}, "delay"),
+        ({"attempts": 10**30}, "attempts"),
         ({"connect_timeout": 0}, "connect_timeout"),
+        ({"connect_timeout": 10**12}, "connect_timeout"),
     ],
 )
 def test_wait_rejects_bad_bounds(kwargs: dict[str, Any], message: str) -> None:
@@ -503,15 +541,48 @@ def test_wait_script_flags_override_env() -> None:
         ({"DB_WAIT_ATTEMPTS": "0"}, "DB_WAIT_ATTEMPTS"),
         ({"DB_WAIT_DELAY": "soon"}, "DB_WAIT_DELAY"),
         ({"DB_WAIT_DELAY": "-1"}, "DB_WAIT_DELAY"),
+        ({"DB_WAIT_DELAY": "1e308"}, "DB_WAIT_DELAY"),
+        ({"DB_WAIT_ATTEMPTS": "1" + "0" * 30}, "DB_WAIT_ATTEMPTS"),
+        ({"DATABASE_URL": "", "DATABASE_HOST": "db", "DATABASE_PORT": "99999"}, "DATABASE_PORT"),
     ],
 )
 def test_wait_script_rejects_bad_settings(env: dict[str, str], named: str) -> None:
     url, _ = closed_port_url()
+    started = time.monotonic()
     result = run_wait(env={"DATABASE_URL": url, **env})
+    assert time.monotonic() - started < 10, "rejected up front, before any attempt"
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and named in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert SECRET not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--delay", "1e308"),
+        ("--delay", "inf"),
+        ("--attempts", "1" + "0" * 30),
+        ("--connect-timeout", "99999"),
+    ],
+)
+def test_wait_script_rejects_out_of_range_numbers_up_front(flag: str, value: str) -> None:
+    url, _ = closed_port_url()
+    started = time.monotonic()
+    result = run_wait(flag, value, env={"DATABASE_URL": url})
+    assert time.monotonic() - started < 10
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {flag}") and "must be from" in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_wait_script_failure_is_one_line() -> None:
+    url, port = closed_port_url()
+    result = run_wait("--attempts", "3", "--delay", "0", env={"DATABASE_URL": url})
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [result.stderr.strip()], "one line: no waiting notice"
+    assert result.stderr.startswith(f"error: database at 127.0.0.1:{port} not reachable after 3 attempts")
 
 
 # --- the entrypoint, run for real -------------------------------------------------------------------------
@@ -750,3 +821,133 @@ def test_e2e_auto_seed_seeds_once(empty_db_url: str) -> None:
     second = run_entrypoint(env=env)
     assert second.returncode == 0, second.stderr
     assert seed_counts(empty_db_url) == seeded
+
+
+# --- a server that checks passwords: any password works, a refused login fails at once -------------------
+
+
+@dataclass(frozen=True)
+class PasswordServer:
+    port: int
+    admin_url: str
+
+
+@pytest.fixture(scope="module")
+def password_server() -> Iterator[PasswordServer]:
+    """A private PostgreSQL that needs passwords (scram), with roles chat_pw (SPECIAL_PASSWORD) and chat."""
+    instance = PostgresInstance(password=SECRET).start()
+    admin = create_engine(instance.url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            # The driver's own cursor with no parameters: `%` and `:` in the literal stay as they are.
+            # Literals, not parameters: utility statements take none; both values are our own constants.
+            cursor = conn.connection.cursor()
+            special = SPECIAL_PASSWORD.replace("'", "''")
+            for statement in (
+                f"CREATE ROLE chat_pw LOGIN PASSWORD '{special}'",
+                "CREATE DATABASE chat_pw OWNER chat_pw",
+                "CREATE ROLE chat LOGIN PASSWORD 'chat'",
+                "CREATE DATABASE chat OWNER chat",
+            ):
+                cursor.execute(statement)
+            cursor.close()
+        yield PasswordServer(port=instance.port, admin_url=instance.url())
+    finally:
+        admin.dispose()
+        instance.stop()
+
+
+def parts_env(server: PasswordServer, **overrides: str) -> dict[str, str | None]:
+    """What compose gives the backend: no URL, the parts as typed."""
+    env: dict[str, str | None] = {
+        "DATABASE_URL": "",
+        "DATABASE_HOST": "127.0.0.1",
+        "DATABASE_PORT": str(server.port),
+        "DATABASE_USER": "chat_pw",
+        "DATABASE_PASSWORD": SPECIAL_PASSWORD,
+        "DATABASE_NAME": "chat_pw",
+        "DB_WAIT_ATTEMPTS": "30",
+        "DB_WAIT_DELAY": "1",
+    }
+    env.update(overrides)
+    return env
+
+
+def test_a_password_with_url_special_characters_works(password_server: PasswordServer) -> None:
+    env = parts_env(password_server)
+    seeded = run_entrypoint("seed", "--profile", "test", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert (
+        f"seeded postgresql+psycopg2://chat_pw:***@127.0.0.1:{password_server.port}/chat_pw" in seeded.stdout
+    )
+    verified = run_entrypoint("verify", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    for result in (seeded, verified):
+        assert SPECIAL_PASSWORD not in result.stdout + result.stderr
+    url = make_url(password_server.admin_url).set(database="chat_pw")
+    assert seed_counts(url.render_as_string(hide_password=False))["users"] > 0
+
+
+def test_the_same_password_written_into_a_url_by_hand_does_not_work(password_server: PasswordServer) -> None:
+    # Why compose passes the parts: raw, `@` ends the password; percent-encoded, the server gets it literally.
+    for password in (SPECIAL_PASSWORD, SPECIAL_PASSWORD.replace("@", "%40")):
+        url = f"postgresql+psycopg2://chat_pw:{password}@127.0.0.1:{password_server.port}/chat_pw"
+        result = run_wait("--attempts", "1", env={"DATABASE_URL": url})
+        assert result.returncode != 0, password
+
+
+@pytest.mark.parametrize(
+    ("overrides", "server_says"),
+    [
+        ({"DATABASE_PASSWORD": "wrong"}, 'password authentication failed for user "chat_pw"'),
+        ({"DATABASE_USER": "nobody"}, 'password authentication failed for user "nobody"'),
+        ({"DATABASE_NAME": "missing"}, 'database "missing" does not exist'),
+    ],
+    ids=["wrong-password", "missing-role", "missing-database"],
+)
+def test_a_refused_login_fails_at_once_in_one_line(
+    overrides: dict[str, str], server_says: str, password_server: PasswordServer, stub_python: RecordingPython
+) -> None:
+    started = time.monotonic()
+    result = run_entrypoint("status", env=parts_env(password_server, **overrides), python=stub_python.path)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    assert elapsed < 10, f"retried for {elapsed:.1f}s: a refused login cannot succeed later"
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        f"error: database at 127.0.0.1:{password_server.port} refused the login, not retried: "
+    )
+    assert server_says in line
+    assert "docker compose down -v" in line
+    assert SPECIAL_PASSWORD not in result.stdout + result.stderr
+    assert stub_python.calls() == [WAIT_CALL], "nothing may run after a refused login"
+
+
+def test_redaction_leaves_a_name_that_contains_the_password_alone(password_server: PasswordServer) -> None:
+    # Password `chat`, database `chatx`: only the URL's password field is hidden.
+    url = f"postgresql+psycopg2://chat:chat@127.0.0.1:{password_server.port}/chatx"
+    waited = run_wait("--attempts", "1", env={"DATABASE_URL": url})
+    assert waited.returncode == 1
+    assert 'database "chatx" does not exist' in waited.stderr
+    status = subprocess.run(
+        [sys.executable, str(REPO_ROOT / SEED_SCRIPT), "status", "--database-url", url],
+        cwd=REPO_ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 1
+    [line] = status.stderr.splitlines()
+    assert f"chat:***@127.0.0.1:{password_server.port}/chatx" in line, line
+    assert 'database "chatx" does not exist' in line, line
+    assert "***x" not in line.replace("***@", "")
+
+
+def test_redaction_with_a_one_letter_password_garbles_no_word() -> None:
+    port = free_port()
+    url = f"postgresql+psycopg2://u:t@127.0.0.1:{port}/x"
+    result = run_wait("--attempts", "2", "--delay", "0", env={"DATABASE_URL": url})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: database at 127.0.0.1:{port} not reachable after 2 attempts")
+    assert "Connection refused" in result.stderr
