@@ -76,7 +76,8 @@ def make_batch(table: str, columns: Mapping[str, Sequence[Any]]) -> Batch:
             f"{table}: the entity's batch must give every column of the model; "
             f"missing {missing or 'none'}, not in the model {unknown or 'none'}"
         )
-    return Batch(table, [list(columns[name]) for name in wanted])
+    # Lists are taken as they are (no copy): batches are big, and entities build them fresh.
+    return Batch(table, [v if isinstance(v := columns[name], list) else list(v) for name in wanted])
 
 
 def batch_from_rows(table: str, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> Batch:

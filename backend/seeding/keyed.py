@@ -41,7 +41,7 @@ def mix64(values: UInt64Array) -> UInt64Array:
 
 
 class Keyed:
-    """Draws for one run: Keyed(seed).uniform("messages", "hour", row_keys)."""
+    """Draws for one run: Keyed(seed).uniform(table, "hour", row_keys), keyed by table and column names."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed

@@ -1,9 +1,15 @@
-"""The seed ledger: runs and the id block each wrote per table, in the same transaction as the rows."""
+"""The seed ledger: runs and the id block each wrote per table, in the same transaction as the rows.
+
+A run's identity is its seed and data options (the digest), the generator and Faker versions, and the set of
+tables it seeded (its row counts' keys): a completed run with the same digest but other versions or tables
+stands for other rows, and CompletedRun.changes says what changed.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
@@ -13,17 +19,53 @@ from backend.seeding import registry
 from backend.seeding.options import SeedOptions
 
 
-def find_completed_run(connection: Connection, options: SeedOptions) -> tuple[int, dict[str, int]] | None:
-    """The newest run with the same seed and data options, and its row counts (ledger runs are complete)."""
+@dataclass(frozen=True)
+class CompletedRun:
+    """The newest ledger run with the same seed and data options, and what made it."""
+
+    run_id: int
+    counts: dict[str, int]
+    generator_version: str
+    faker_version: str
+    tables: tuple[str, ...]  # the tables it seeded (the keys of its row counts)
+
+    def changes(self, generator_version: str, faker_version: str, tables: Sequence[str]) -> list[str]:
+        """What differs between that run and a run made now: empty when it stands for the same rows."""
+        changed = []
+        if self.generator_version != generator_version:
+            changed.append(f"generator version {self.generator_version} (now {generator_version})")
+        if self.faker_version != faker_version:
+            changed.append(f"Faker {self.faker_version} (now {faker_version})")
+        added = [t for t in tables if t not in self.tables]
+        dropped = [t for t in self.tables if t not in tables]
+        if added:
+            changed.append(f"tables seeded now but not then: {', '.join(added)}")
+        if dropped:
+            changed.append(f"tables no longer seeded: {', '.join(dropped)}")
+        return changed
+
+
+def find_completed_run(connection: Connection, options: SeedOptions) -> CompletedRun | None:
+    """The newest run with the same seed and data options (ledger runs are complete), or None."""
     row = connection.execute(
-        select(SeedRun.id, SeedRun.row_counts_json)
+        select(SeedRun.id, SeedRun.row_counts_json, SeedRun.generator_version, SeedRun.faker_version)
         .where(SeedRun.options_digest == options.digest())
         .order_by(SeedRun.id.desc())
     ).first()
     if row is None:
         return None
-    counts = json.loads(row.row_counts_json)
-    return int(row.id), {table: int(counts.get(table, 0)) for table in registry.seeded_tables()}
+    try:
+        recorded = json.loads(row.row_counts_json)
+    except ValueError:
+        recorded = {}
+    recorded = recorded if isinstance(recorded, dict) else {}
+    return CompletedRun(
+        run_id=int(row.id),
+        counts={table: int(recorded.get(table, 0)) for table in registry.seeded_tables()},
+        generator_version=str(row.generator_version),
+        faker_version=str(row.faker_version),
+        tables=tuple(recorded),
+    )
 
 
 def lock_for_seeding(connection: Connection) -> None:

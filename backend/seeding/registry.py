@@ -4,11 +4,13 @@ Entities (backend/seeding/entities/) say how rows are made. The rest comes from 
 tables are written in (foreign-key order, Base.metadata.sorted_tables), the columns written (every column
 of the model), how the ledger finds a table's seeded rows (an id block for a table whose primary key is an
 integer `id`, else a `seed_run_id` mark), the plan's row estimates, the tables a run locks, and the extra
-verify checks. Adding a table is: its model, a migration, one entity module listed here, a test.
+verify checks. Adding a table is: its model, a migration, one entity module, a test.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -16,14 +18,27 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Integer, Table
 
 from backend.models import Base, SeedRun, SeedRunBlock
-from backend.seeding.entities import Entity, channel_contents, channels, users
+from backend.seeding import entities as entity_modules
+from backend.seeding.entities import Entity
 from backend.seeding.options import SeedOptions
 
 if TYPE_CHECKING:
     from backend.seeding.verify import Invariant
 
-# Order does not matter here: entities are sorted into foreign-key order.
-_ENTITIES: list[Entity] = [users.ENTITY, channels.ENTITY, channel_contents.ENTITY]
+
+def _discover() -> list[Entity]:
+    """The ENTITY of every module in backend/seeding/entities/: adding an entity is adding a module."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(entity_modules.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{entity_modules.__name__}.{info.name}")
+        entity = getattr(module, "ENTITY", None)
+        if isinstance(entity, Entity):
+            found.append(entity)
+    return found
+
+
+# Order does not matter here: entities() sorts them into foreign-key order.
+_ENTITIES: list[Entity] = _discover()
 
 # Bump when a change to an entity module changes the rows a given seed produces; recorded in the ledger,
 # and part of a run's identity (a re-run after a bump is not "already seeded").

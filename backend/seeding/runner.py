@@ -92,6 +92,21 @@ def check_preconditions(connection: Connection, options: SeedOptions) -> list[in
     return reaction_ids(connection)
 
 
+def _same_run(connection: Connection, options: SeedOptions) -> ledger.CompletedRun | None:
+    """An earlier run holding these options' rows; SeedError if one has the options but other rows."""
+    existing = ledger.find_completed_run(connection, options)
+    if existing is None:
+        return None
+    changed = existing.changes(registry.GENERATOR_VERSION, FAKER_VERSION, registry.seeded_tables())
+    if changed:
+        raise SeedError(
+            f"run {existing.run_id} has the same seed and options, but what a seed produces changed: "
+            f"{'; '.join(changed)}; nothing written. Remove that run first (seed_data.py reset, or "
+            f"cleanup_fake_data.py --run {existing.run_id}), or add another run with --append"
+        )
+    return existing
+
+
 def plan_only(connection: Connection | None, options: SeedOptions, append: bool = False) -> RunSummary:
     """Exact row counts for these options, without writing anything (nothing, if already seeded).
 
@@ -101,11 +116,9 @@ def plan_only(connection: Connection | None, options: SeedOptions, append: bool 
         ids = list(range(1, len(REACTIONS) + 1))
         dataset = Dataset(options, dict.fromkeys(registry.id_block_tables(), 1), run_id=0, reaction_ids=ids)
         return RunSummary(run_id=None, options=options, counts=dataset.plan.counts, dry_run=True)
-    if not append:
-        existing = ledger.find_completed_run(connection, options)
-        if existing is not None:
-            run_id, counts = existing
-            return RunSummary(run_id, options, counts, skipped_for_run=run_id, dry_run=True)
+    if not append and (existing := _same_run(connection, options)) is not None:
+        run_id = existing.run_id
+        return RunSummary(run_id, options, existing.counts, skipped_for_run=run_id, dry_run=True)
     ids = check_preconditions(connection, options)
     dataset = Dataset(options, dict.fromkeys(registry.id_block_tables(), 1), run_id=0, reaction_ids=ids)
     return RunSummary(run_id=None, options=options, counts=dataset.plan.counts, dry_run=True)
@@ -128,11 +141,8 @@ def seed_database(
     lock_seeders(connection)
     if not online:
         ledger.lock_for_seeding(connection)
-    if not append:
-        existing = ledger.find_completed_run(connection, options)
-        if existing is not None:
-            run_id, counts = existing
-            return RunSummary(run_id, options, counts, skipped_for_run=run_id)
+    if not append and (existing := _same_run(connection, options)) is not None:
+        return RunSummary(existing.run_id, options, existing.counts, skipped_for_run=existing.run_id)
     ids = check_preconditions(connection, options)
     run_id = ledger.start_run(
         connection, options, datetime.now(UTC), FAKER_VERSION, registry.GENERATOR_VERSION

@@ -179,7 +179,7 @@ def test_rows_of_unselected_runs_are_dependents_too(engine: Engine) -> None:
         assert not plan_cleanup(conn, select_runs(conn)).dependents
     with engine.begin() as conn:
         execute_cleanup(conn, plan_cleanup(conn, select_runs(conn)))
-    assert not any(_dump(engine)[t] for t in ("users", "channels", "user_channels", "messages", "seed_runs"))
+    assert not any(_dump(engine)[t] for t in delete_order())
 
 
 def test_select_runs(engine: Engine) -> None:
@@ -666,3 +666,53 @@ def test_progress_bar_reports_each_step(capsys: pytest.CaptureFixture[str]) -> N
         on("message_reactions", 4)
         on("users", 6)
     assert "users" in capsys.readouterr().err
+
+
+def test_a_table_without_a_model_is_found_in_the_database(backend: str, db_url: str, engine: Engine) -> None:
+    """A table the app added (no model here) with a real row referencing a seeded user: refused before any
+    delete, naming the table, column and constraint on both backends; --cascade removes that row too."""
+    with engine.begin() as conn:
+        run = write_seeded_run(conn, random.Random(29))
+        conn.execute(
+            text(
+                "CREATE TABLE app_notes (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, body TEXT, "
+                "CONSTRAINT fk_app_notes_user_id FOREIGN KEY (user_id) REFERENCES users (id))"
+            )
+        )
+        conn.execute(text("INSERT INTO app_notes VALUES (7, :user, 'call back')"), {"user": run.users[1]})
+    before = _dump(engine)
+
+    refused = run_script(SCRIPT, "--yes", database_url=db_url)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    first, detail = refused.stderr.strip().splitlines()
+    assert first.startswith("error: refusing to remove: seeded rows have 1 dependent row outside")
+    assert detail == "  app_notes: 1 row whose user_id references seeded users (fk_app_notes_user_id): id 7"
+    assert _dump(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM app_notes")).scalar_one() == 1
+
+    cascaded = run_script(SCRIPT, "--yes", "--cascade", database_url=db_url)
+    assert cascaded.returncode == 0, cascaded.stderr
+    assert "  app_notes: 1" in cascaded.stdout
+    assert _dump(engine) == without(before, run.keys())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM app_notes")).scalar_one() == 0
+
+
+def test_an_unnamed_foreign_key_is_described_by_its_columns(engine: Engine) -> None:
+    with engine.begin() as conn:
+        run = write_seeded_run(conn, random.Random(31))
+        conn.execute(
+            text("CREATE TABLE app_pins (id BIGINT PRIMARY KEY, channel_id BIGINT REFERENCES channels)")
+        )
+        conn.execute(text("INSERT INTO app_pins VALUES (3, :channel)"), {"channel": run.channels[0]})
+    with engine.connect() as conn:
+        (dependent,) = plan_cleanup(conn, select_runs(conn)).dependents.kinds
+    assert (dependent.table, dependent.columns, dependent.parent, dependent.sample_ids) == (
+        "app_pins",
+        ("channel_id",),
+        "channels",
+        (3,),
+    )
+    # PostgreSQL names it itself; SQLite reports no name, so the columns stand in for it.
+    assert dependent.constraint in ("app_pins_channel_id_fkey", "app_pins(channel_id) -> channels")

@@ -476,6 +476,23 @@ def test_running_the_same_command_again_writes_nothing(db_url: str) -> None:
     assert before["seed_runs"] == 1
 
 
+def test_after_the_generator_changed_the_same_command_says_what_changed(db_url: str, engine: Engine) -> None:
+    """The ledger's run was made by another generator version: its rows are not this seed's rows any more."""
+    seed_ok(db_url, *TEST, "-q")
+    with engine.begin() as conn:
+        conn.execute(SeedRun.__table__.update().values(generator_version="1"))
+    before = counts(db_url)
+    for extra in ((), ("--dry-run",)):
+        again = run_script("seed_data.py", *TEST, *extra, database_url=db_url)
+        assert again.returncode == 1, again.stdout + again.stderr
+        line = error_line(again.stderr)
+        assert "run 1 has the same seed and options" in line and "generator version 1 (now " in line
+        assert "--append" in line and "reset" in line
+        assert counts(db_url) == before
+    appended = seed_ok(db_url, *TEST, "-q", "--append")
+    assert appended.returncode == 0 and counts(db_url)["seed_runs"] == 2
+
+
 def test_append_adds_a_second_run(db_url: str, engine: Engine) -> None:
     seed_ok(db_url, *TEST, "-q")
     first = counts(db_url)

@@ -96,6 +96,26 @@ def test_running_again_writes_nothing(engine: Engine) -> None:
     assert seed(engine, "test", **OPTIONS, workers=2).skipped_for_run == first.run_id
 
 
+def test_a_run_of_other_tables_is_not_the_same_run(engine: Engine) -> None:
+    """Row counts record the tables a run seeded: one seeded before a table was added does not count."""
+    first = seed(engine, "test", **OPTIONS)
+    with engine.begin() as conn:
+        counts = json.loads(conn.execute(select(SeedRun.row_counts_json)).scalar_one())
+        dropped = SEED_TABLES[-1]
+        del counts[dropped]
+        conn.execute(
+            SeedRun.__table__.update().values(row_counts_json=json.dumps(counts), faker_version="0.1")
+        )
+    with pytest.raises(runner.SeedError) as caught:
+        seed(engine, "test", **OPTIONS)
+    message = str(caught.value)
+    assert f"run {first.run_id} has the same seed and options" in message
+    assert f"tables seeded now but not then: {dropped}" in message
+    assert f"Faker 0.1 (now {faker.VERSION})" in message
+    with engine.connect() as conn:
+        assert table_counts(conn)["seed_runs"] == 1
+
+
 def test_other_options_make_a_new_run(engine: Engine) -> None:
     first = seed(engine, "test", **OPTIONS)
     second = seed(engine, "test", **{**OPTIONS, "seed": 22})

@@ -14,13 +14,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backend.database import make_engine
+from backend.seeding import registry
 from backend.tests.helpers import run_script
 from backend.tests.seed_helpers import schema_objects, start_script, table_counts
 
 AS_OF = "2026-06-01"
 MEDIUM = ("--as-of", AS_OF, "--users", "20000", "--channels", "2000", "--messages-per-channel", "50",
           "--max-members", "30", "-q")  # fmt: skip
-CHAT_TABLES = ("users", "channels", "user_channels", "messages", "message_reactions")
+CHAT_TABLES = registry.seeded_tables()
 
 
 def test_fast_load_leaves_validated_constraints_and_sound_indexes(pg_url: str) -> None:
