@@ -7,7 +7,7 @@ For each backend (PostgreSQL: a throwaway server started here, or the server of 
 in a temp directory) it times, with the plugin's own SeededDatabases:
   fresh seed  — what a test pays without the fixture: create a database, migrate it, seed the profile
                 (the first template, which the fixture makes once per session);
-  per test    — what each test pays with seeded_connection: a connection to the working copy, a
+  per test    — what each test pays with seeded_connection: a pooled connection to the template, a
                 transaction, a query, the rollback (mean and maximum over --tests tests);
   own copy    — what each test pays with seeded_db_url: copy the template (CREATE DATABASE ... TEMPLATE;
                 file copy) and drop the copy afterwards (mean over --tests tests).
@@ -39,7 +39,7 @@ def measure(target: str, spec: SeedSpec, tests: int) -> tuple[float, list[float]
         databases.template(spec)
         fresh = time.perf_counter() - started
         with databases.transaction(spec):
-            pass  # the working copy is made once per session; not a per-test cost
+            pass  # the first connection to the template: once per session, not a per-test cost
         rolled_back = []
         for _ in range(tests):
             started = time.perf_counter()

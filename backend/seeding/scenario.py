@@ -13,7 +13,7 @@ The format (see the README for the reference):
     users:                       # handle -> columns; any column left out is generated
       ada: {name: Ada Admin, email: ada@example.com, bio: "...", active: true, created: day 1 08:00}
     channels:                    # handle -> channel
-      general: {kind: public, owner: ada, members: all, description: "..."}
+      general: {kind: public, owner: ada, members: everyone, description: "..."}  # or all, or a list
       ada-ben: {kind: dm, owner: ada, members: [ben]}
     conversations:               # ordered; each in one channel
       - channel: general
@@ -34,6 +34,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,9 @@ import yaml
 
 from backend.models import Channel, User
 from backend.reference_data import REACTIONS
+
+# Shipped scenarios, named without a path or suffix (`--scenario demo`).
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
 SECOND = 1_000_000
 MINUTE = 60 * SECOND
@@ -143,7 +147,8 @@ class ScriptedChannel:
     kind: str  # public | private | dm
     name: str | None  # None: the handle for groups, "<owner's name> DM" for DMs
     owner: str
-    members: tuple[str, ...]  # owner first, distinct
+    members: tuple[str, ...]  # scripted members: owner first, distinct
+    everyone: bool  # every user of the run is a member, the generated ones too (after these)
     description: str | Generated | None
     join_code: str | None  # None on a private group: generated
     created: At | None
@@ -413,6 +418,13 @@ class _Reader:
                 raise self.fail(key_line, f"{what}: owner is missing; name one of the users")
             owner = self.user_ref(fields["owner"], lines["owner"], known, f"{what}: owner")
             members = self.members(fields.get("members"), lines.get("members", key_line), owner, users, what)
+            everyone = fields.get("members") == "everyone"
+            if kind == "dm" and everyone:
+                raise self.fail(
+                    lines["members"],
+                    f"{what}: a DM has exactly 2 members, not everyone; list the other one "
+                    "(dm_has_two_members)",
+                )
             if kind == "dm" and len(members) != 2:
                 raise self.fail(
                     lines.get("members", key_line),
@@ -452,7 +464,9 @@ class _Reader:
                 codes[join_code] = lines["join_code"]
             created = self.created_day(fields, what)
             result.append(
-                ScriptedChannel(handle, key_line, kind, name, owner, members, description, join_code, created)
+                ScriptedChannel(
+                    handle, key_line, kind, name, owner, members, everyone, description, join_code, created
+                )
             )
         return tuple(result)
 
@@ -475,9 +489,9 @@ class _Reader:
     ) -> tuple[str, ...]:
         if value is None:
             return (owner,)
-        if value == "all":
+        if value in ("all", "everyone"):
             return (owner, *(u.handle for u in users if u.handle != owner))
-        listed = self.sequence(value, line, f"{what}: members (or 'all')")
+        listed = self.sequence(value, line, f"{what}: members (a list, 'all' or 'everyone')")
         known = {u.handle for u in users}
         members = [owner]
         for item, item_line in zip(listed, listed.item_lines, strict=True):
@@ -628,12 +642,32 @@ def parse_scenario(data: bytes, path: Path) -> Scenario:
     return scenario
 
 
+def scenario_path(name: str) -> Path:
+    """A shipped scenario's file for a bare name ('demo'), else the path as given."""
+    if name and "/" not in name and "\\" not in name and not name.endswith((".yaml", ".yml")):
+        return SHIPPED_DIR / f"{name}.yaml"
+    return Path(name)
+
+
+def shipped_scenarios() -> list[str]:
+    return sorted(path.stem for path in SHIPPED_DIR.glob("*.yaml"))
+
+
+def window(as_of: date, window_days: int) -> tuple[int, int]:
+    """A run's time window in microseconds since the epoch: window_days days up to midnight of as_of."""
+    end = int(datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC).timestamp()) * SECOND
+    return end - window_days * DAY, end
+
+
 def load_scenario(path: Path) -> Scenario:
     """Read and check a scenario file; ScenarioError names the file, the line and the rule."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file: {exc.strerror}") from None
+        shipped = ", ".join(shipped_scenarios())
+        raise ScenarioError(
+            f"{path}: cannot read the scenario file: {exc.strerror} (shipped scenarios: {shipped})"
+        ) from None
     return parse_scenario(data, path)
 
 

@@ -11,7 +11,7 @@ The marker's keywords (all optional) are `profile` (default "test"), `scenario` 
 option (`users=50`, `seed=3`, ...); a module or class can carry the marker too. Each distinct marker seeds a
 template database once per session. Then, per test:
 
-- seeded_connection: a connection in a transaction rolled back after the test (about 1 ms). The code under
+- seeded_connection: a connection in a transaction rolled back after the test (milliseconds). The code under
   test uses this connection (an ORM Session: `Session(bind=conn, join_transaction_mode="create_savepoint")`).
 - seeded_db_url / seeded_engine: a database of the test's own, dropped after it (PostgreSQL: CREATE DATABASE
   ... TEMPLATE, a few hundred ms; SQLite: a file copy, a few ms), for code that connects or commits itself.

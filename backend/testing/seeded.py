@@ -7,9 +7,9 @@ seed command does). Two ways to hand it to a test:
 
 - copy(): a database of the test's own: `CREATE DATABASE ... TEMPLATE ...` on PostgreSQL (a few hundred ms),
   a file copy on SQLite (a few ms). For code that opens its own connections or commits.
-- transaction(): a connection to one shared working copy per spec, inside a transaction that is rolled back
-  afterwards (about a millisecond). If the code under test commits that transaction after all, the working
-  copy is discarded and made afresh from the template for the next test, so no test sees another's writes.
+- transaction(): a connection to the template itself, inside a transaction that is rolled back afterwards
+  (a few milliseconds). If the code under test commits that transaction after all, the template is
+  discarded and seeded afresh for the next test, so no test sees another's writes.
 
 close() drops every copy still alive and the templates. Nothing connects at import time; the caller owns
 the lifetime.
@@ -20,6 +20,7 @@ only used to create and drop the `chat_seed_*` databases beside it; the named da
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -40,6 +41,7 @@ from backend import schema
 from backend.database import make_engine, parse_url
 from backend.seeding.options import SeedOptions, resolve_options
 from backend.seeding.runner import RunSummary, seed_database
+from backend.seeding.scenario import scenario_path
 
 # A fixed as-of date by default: a test's data must not change with the day it runs.
 DEFAULT_AS_OF = SeedOptions.as_of
@@ -57,15 +59,28 @@ class SeedSpec:
     def resolve(self) -> SeedOptions:
         overrides = {"as_of": DEFAULT_AS_OF, **self.options}
         if self.scenario is not None:
-            overrides["scenario"] = Path(self.scenario)
+            overrides["scenario"] = str(self.scenario)
         today = max(date.today(), overrides["as_of"])
         return resolve_options(self.profile, None, overrides, today=today)
 
     def key(self) -> str:
         """Short stable name of the data: options digest, as-of date and schema revision."""
-        options = self.resolve()
-        raw = json.dumps([options.digest(), options.as_of.isoformat(), schema.head_revision()])
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+        stamp = None
+        if self.scenario is not None:
+            # The file's size and time stand in for its content between two tests of one session.
+            info = scenario_path(str(self.scenario)).stat()
+            stamp = (info.st_mtime_ns, info.st_size)
+        return _spec_key(self.profile, self.scenario, tuple(sorted(self.options.items())), stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _spec_key(
+    profile: str, scenario: Path | None, option_items: tuple[tuple[str, Any], ...], _stamp: object
+) -> str:
+    # Resolving options (and a scenario) takes milliseconds: once per distinct spec, not once per test.
+    options = SeedSpec(profile, scenario, dict(option_items)).resolve()
+    raw = json.dumps([options.digest(), options.as_of.isoformat(), schema.head_revision()])
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -87,7 +102,7 @@ class SeededDatabases:
         )
         self.templates: dict[str, SeededTemplate] = {}
         self._copies: set[str] = set()
-        self._working: dict[str, Engine] = {}
+        self._engines: dict[str, Engine] = {}  # per spec key: connections to its template
         self._admin: Engine | None = None
 
     # ----- templates ---------------------------------------------------------------------------------
@@ -104,6 +119,8 @@ class SeededDatabases:
     def copy(self, spec: SeedSpec) -> str:
         """A new database holding exactly the spec's seeded data; drop it with drop(url) (or close())."""
         template = self.template(spec)
+        # PostgreSQL copies a template only while nobody is connected to it.
+        self._close_engine(spec.key())
         name = f"chat_seed_{os.getpid()}_{next(_copy_counter)}"
         if self.is_sqlite:
             assert self.directory is not None
@@ -117,12 +134,12 @@ class SeededDatabases:
 
     @contextmanager
     def transaction(self, spec: SeedSpec) -> Iterator[Connection]:
-        """A connection to the spec's working copy in a transaction that is rolled back afterwards."""
+        """A connection to the spec's template in a transaction that is rolled back afterwards."""
+        template = self.template(spec)
         key = spec.key()
-        if key not in self._working:
-            self._working[key] = make_engine(self.copy(spec))
-        engine = self._working[key]
-        with engine.connect() as conn:
+        if key not in self._engines:
+            self._engines[key] = make_engine(template.url)
+        with self._engines[key].connect() as conn:
             outer = conn.begin()
             try:
                 yield conn
@@ -131,10 +148,14 @@ class SeededDatabases:
                 if outer.is_active:
                     outer.rollback()
         if committed:
-            # The code under test committed: this copy is no longer the template's data.
-            del self._working[key]
+            # The code under test committed: the template no longer holds the spec's data.
+            self._close_engine(key)
+            self.drop(self.templates.pop(key).url)
+
+    def _close_engine(self, key: str) -> None:
+        engine = self._engines.pop(key, None)
+        if engine is not None:
             engine.dispose()
-            self.drop(engine.url.render_as_string(hide_password=False))
 
     def drop(self, url: str) -> None:
         self._copies.discard(url)
@@ -145,9 +166,8 @@ class SeededDatabases:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{_database_name(url)}" WITH (FORCE)'))
 
     def close(self) -> None:
-        for engine in self._working.values():
-            engine.dispose()
-        self._working.clear()
+        for key in list(self._engines):
+            self._close_engine(key)
         for url in [*self._copies, *(t.url for t in self.templates.values())]:
             self.drop(url)
         self.templates.clear()

@@ -39,6 +39,7 @@ def test_spec_with_a_bad_option_names_it() -> None:
 
 def test_copies_hold_the_seeded_data_and_are_independent(seeded_databases: SeededDatabases) -> None:
     spec = SeedSpec("test", options={"seed": 5})
+    templates_before = len(seeded_databases.templates)  # other tests' templates share the session
     first, second = seeded_databases.copy(spec), seeded_databases.copy(spec)
     template = seeded_databases.template(spec)
     assert template.summary.counts["users"] == 8 and template.summary.run_id is not None
@@ -60,7 +61,8 @@ def test_copies_hold_the_seeded_data_and_are_independent(seeded_databases: Seede
     # A later copy comes from the untouched template.
     third = seeded_databases.copy(spec)
     assert _count(third, User.id) == 8
-    assert len(seeded_databases.templates) == 1  # seeded once for the three copies
+    assert len(seeded_databases.templates) == templates_before + 1  # seeded once for the three copies
+    assert seeded_databases.template(spec) is template
 
 
 def test_drop_removes_a_copy(seeded_databases: SeededDatabases) -> None:
@@ -92,12 +94,20 @@ def test_transaction_is_rolled_back_after_use(seeded_databases: SeededDatabases)
     assert kept == seeded_databases.template(spec).summary.counts["message_reactions"] > 0
 
 
-def test_a_committed_transaction_discards_the_working_copy(seeded_databases: SeededDatabases) -> None:
+def test_a_committed_transaction_discards_the_template(seeded_databases: SeededDatabases) -> None:
     spec = SeedSpec("test", options={"seed": 7})
     with seeded_databases.transaction(spec) as conn:
-        first_url = conn.engine.url
         conn.execute(MessageReaction.__table__.delete())
         conn.commit()
-    with seeded_databases.transaction(spec) as conn:
-        assert conn.engine.url != first_url  # a fresh working copy from the template
+    assert spec.key() not in seeded_databases.templates
+    with seeded_databases.transaction(spec) as conn:  # seeded afresh
         assert conn.execute(select(func.count(MessageReaction.id))).scalar_one() > 0
+
+
+def test_copies_and_transactions_mix(seeded_databases: SeededDatabases) -> None:
+    spec = SeedSpec("test", options={"seed": 8})
+    with seeded_databases.transaction(spec) as conn:
+        users = conn.execute(select(func.count(User.id))).scalar_one()
+    assert _count(seeded_databases.copy(spec), User.id) == users  # the template's connections closed first
+    with seeded_databases.transaction(spec) as conn:
+        assert conn.execute(select(func.count(User.id))).scalar_one() == users
