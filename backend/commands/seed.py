@@ -50,6 +50,12 @@ OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("window_days", int, "days of history before the as-of date"),
     ("locale", str, "Faker locale for names and text, e.g. en_US, ja_JP, ar_SA"),
     (
+        "scenario",
+        str,
+        "known users, channels and scripted conversations from a YAML file (or a shipped one by name: "
+        "demo, test), with generated data around them; see README, Scenarios",
+    ),
+    (
         "workers",
         int,
         "processes generating rows beside the writer (default 0: automatic); the data is the same for any N",
@@ -71,13 +77,6 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for name, kind, help_text in OPTION_FLAGS:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, help=help_text)
-    parser.add_argument(
-        "--demo-accounts",
-        dest="demo_accounts",
-        action="store_true",
-        default=None,
-        help="add the named demo accounts and channels",
-    )
     parser.add_argument(
         "--rich-text",
         dest="rich_text",
@@ -154,7 +153,6 @@ def options_from_args(args: argparse.Namespace) -> SeedOptions:
     """Profile <- --config file <- flags, validated; a bad value is a usage error naming the key."""
     overrides: dict[str, Any] = {name: getattr(args, name) for name, _kind, _help in OPTION_FLAGS}
     overrides["seed"] = args.seed
-    overrides["demo_accounts"] = args.demo_accounts
     overrides["rich_text"] = args.rich_text
     if args.as_of is not None:
         try:

@@ -1,10 +1,11 @@
 """One run's data context: inputs, run-wide arrays per entity, the plan, and row batches.
 
-A Dataset is a pure function of (options, id starts, run id, reaction ids) and the registered entities
-(backend/seeding/entities/). Building it runs each entity's `prepare` in foreign-key order (run-wide arrays
-such as users' creation times, which later entities read) and then sums each entity's rows per partition
-item into the plan: exact row counts per table, and the partition ranges (chunks) work is cut into. Any
-chunk can then be generated in any order, in any process, with the same result.
+A Dataset is a pure function of (options and their scenario, id starts, run id, reaction ids) and the
+registered entities (backend/seeding/entities/). Building it lays out the scenario (scripted.py), runs each
+entity's `prepare` in foreign-key order (run-wide arrays such as users' creation times, which later
+entities read) and then sums each entity's rows per partition item into the plan: exact row counts per
+table, and the partition ranges (chunks) work is cut into. Any chunk can then be generated in any order,
+in any process, with the same result.
 """
 
 from __future__ import annotations
@@ -155,6 +156,10 @@ class Dataset:
         self.end = int(as_of.timestamp()) * SECOND
         self.start = self.end - options.window_days * DAY
         self.window = self.end - self.start
+        from backend.seeding import scripted
+
+        # The scenario's users and channels come first in the run; entities generate around them.
+        self.script = scripted.layout(scripted.options_scenario(options), self.start, self.end)
         self.state: dict[str, Any] = {}
         for entity in self.entities:
             self.state[entity.name] = entity.prepare(self)

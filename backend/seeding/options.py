@@ -42,12 +42,14 @@ class SeedOptions:
     active_share: float = 0.9
     window_days: int = 180
     locale: str = "en_US"
-    demo_accounts: bool = False
     rich_text: bool = False
+    scenario: str = ""  # a shipped scenario's name or a scenario file's path; "" for none
+    scenario_digest: str = ""  # SHA-256 of the scenario file's bytes (set by resolve_options)
     workers: int = 0  # 0: decide from the run's size and the machine's cores
 
-    # Fields that do not change the data: excluded from the run's identity.
-    RUNTIME_FIELDS = frozenset({"workers"})
+    # Fields that do not change the data: excluded from the run's identity. The scenario counts by its
+    # content (scenario_digest), not by where the file lies.
+    RUNTIME_FIELDS = frozenset({"workers", "scenario"})
 
     def identity(self) -> dict[str, Any]:
         """The options that decide the data, as JSON-able values (the as-of date excluded)."""
@@ -79,7 +81,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "users": 40,
         "channels": 14,
         "messages_per_channel": 40,
-        "demo_accounts": True,
+        "scenario": "demo",
         "rich_text": True,
     },
     "load": {
@@ -94,7 +96,8 @@ PROFILES: dict[str, dict[str, Any]] = {
 PROFILE_DESCRIPTIONS = {
     "test": "tiny and fast, for tests",
     "dev": "the everyday development dataset (the default)",
-    "demo": "named demo accounts and channels (#general, #random, ...) beside generated ones, richer text",
+    "demo": "the demo scenario (named accounts, #general, #random, ..., scripted conversations) "
+    "beside generated data, richer text",
     "load": "large, for load and performance work",
 }
 
@@ -116,7 +119,7 @@ _RANGES: dict[str, tuple[float, float]] = {
 }
 
 _FIELD_TYPES = {f.name: f.type for f in fields(SeedOptions)}
-CONFIG_KEYS = tuple(name for name in _FIELD_TYPES if name not in ("profile",))
+CONFIG_KEYS = tuple(name for name in _FIELD_TYPES if name not in ("profile", "scenario_digest"))
 
 
 def profile_options(name: str) -> dict[str, Any]:
@@ -212,14 +215,23 @@ def _validate(options: SeedOptions, today: date) -> None:
         raise OptionsError(
             f"locale: unknown locale {options.locale!r}; use one of Faker's, e.g. en_US, ja_JP"
         )
-    if options.demo_accounts:
-        from backend.seeding.demo import DEMO_CHANNELS, DEMO_USERS
 
-        if options.users < len(DEMO_USERS) or options.channels < len(DEMO_CHANNELS):
-            raise OptionsError(
-                f"users/channels: demo accounts need at least {len(DEMO_USERS)} users and "
-                f"{len(DEMO_CHANNELS)} channels; raise them or set demo_accounts: false"
-            )
+
+def _with_scenario(options: SeedOptions) -> SeedOptions:
+    """Load and check the scenario (in the options' time window); record its content hash."""
+    if not options.scenario:
+        return options
+    from backend.seeding.scenario import SHIPPED_DIR, ScenarioError, load_scenario, scenario_path, window
+
+    path = scenario_path(options.scenario)
+    try:
+        scenario = load_scenario(path)
+        scenario.resolve(*window(options.as_of, options.window_days))
+    except ScenarioError as exc:
+        raise OptionsError(f"scenario: {exc}") from None
+    # A file is recorded by its absolute path (the run may be topped up from another directory).
+    named = options.scenario if path.parent == SHIPPED_DIR else str(path.resolve())
+    return dataclasses.replace(options, scenario=named, scenario_digest=scenario.digest)
 
 
 def resolve_options(
@@ -237,12 +249,12 @@ def resolve_options(
                 continue
             if key == "profile":
                 raise OptionsError("profile: choose the profile with --profile, not in the config file")
-            if key not in _FIELD_TYPES:
+            if key not in _FIELD_TYPES or key == "scenario_digest":
                 raise OptionsError(f"{key}: unknown option; known options are {', '.join(CONFIG_KEYS)}")
             merged[key] = _coerce(key, value)
     options = SeedOptions(**merged)
     _validate(options, today)
-    return options
+    return _with_scenario(options)
 
 
 def estimated_rows(options: SeedOptions) -> dict[str, int]:

@@ -11,15 +11,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from backend.models import User
+from backend.models import Channel, User
 from backend.reference_data import REACTIONS
 from backend.seeding import ledger, registry
 from backend.seeding.dataset import Dataset
-from backend.seeding.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS
 from backend.seeding.online import lock_seeders, reserve_id_blocks
 from backend.seeding.options import SeedOptions
 from backend.seeding.pipeline import effective_workers, encoded_batches
 from backend.seeding.reactions import missing_reference_reactions, reaction_ids
+from backend.seeding.scenario import ScenarioError
+from backend.seeding.scripted import options_scenario
 from backend.seeding.text import FAKER_VERSION
 from backend.seeding.writers import make_writer
 
@@ -74,20 +75,32 @@ def _no_progress(_table: str, _total: int) -> None:
 
 
 def check_preconditions(connection: Connection, options: SeedOptions) -> list[int]:
-    """Refuse before writing anything: reference reactions must be there, demo accounts must be free."""
+    """Refuse before writing anything: reference reactions must be there, a scenario's emails and join
+    codes must be free."""
     missing = missing_reference_reactions(connection)
     if missing:
         raise SeedError(
             f"the reaction reference data is missing ({', '.join(missing[:5])}); "
             "run: python backend/scripts/seed_reactions.py"
         )
-    if options.demo_accounts:
-        emails = [f"{local}@{DEMO_EMAIL_DOMAIN}" for _name, local, _bio in DEMO_USERS]
-        taken = connection.execute(select(User.email).where(User.email.in_(emails))).scalars().all()
-        if taken:
+    try:
+        scenario = options_scenario(options)
+    except ScenarioError as exc:
+        raise SeedError(str(exc)) from None
+    if scenario is not None:
+        emails = [u.email for u in scenario.users if u.email is not None]
+        codes = [c.join_code for c in scenario.channels if c.join_code is not None]
+        taken = connection.execute(select(User.email).where(User.email.in_(emails))).scalars().first()
+        if taken is None:
+            taken = (
+                connection.execute(select(Channel.join_code).where(Channel.join_code.in_(codes)))
+                .scalars()
+                .first()
+            )
+        if taken is not None:
             raise SeedError(
-                f"the demo accounts already exist ({taken[0]}); remove the earlier demo run with "
-                "cleanup_fake_data.py, or seed another profile"
+                f"{scenario.path}: {taken!r} already exists in the database; remove the earlier run of this "
+                "scenario with cleanup_fake_data.py, or change the scenario"
             )
     return reaction_ids(connection)
 

@@ -20,6 +20,9 @@ from backend import schema
 from backend.database import make_engine
 from backend.tests.pg_instance import PostgresInstance
 
+# Our own tests use the seeded-database fixture an app would use (seeded_db_url, chat_seed marker).
+pytest_plugins = ["backend.testing.pytest_plugin"]
+
 BACKENDS = ("sqlite", "postgresql")
 TEMPLATE_DB = "chat_template"
 _db_counter = itertools.count(1)
@@ -120,6 +123,15 @@ def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh migrated PostgreSQL database, for tests of PostgreSQL-only behaviour."""
     yield from _fresh_db("postgresql", True, request, tmp_path)
+
+
+@pytest.fixture
+def chat_seed_target(backend: str, request: pytest.FixtureRequest) -> str:
+    """The plugin's seeded databases on this test's backend: SQLite or the session's server."""
+    if backend == "sqlite":
+        return "sqlite"
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    return server.admin_url
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def test_profiles_give_their_numbers_and_as_of_defaults_to_today() -> None:
     dev = resolve("dev")
     assert dev.profile == "dev" and dev.users == SeedOptions().users
     demo = resolve("demo")
-    assert demo.demo_accounts and demo.rich_text
+    assert demo.scenario == "demo" and len(demo.scenario_digest) == 64 and demo.rich_text
     load = resolve("load")
     assert load.users == 100_000 and load.max_members == 50
     assert set(PROFILES) == {"test", "dev", "demo", "load"}
@@ -109,7 +109,8 @@ BAD_OPTIONS: list[tuple[str, dict[str, Any], dict[str, Any], str, str]] = [
     ("test", {}, {"seed": -1}, "seed", "0.."),
     ("test", {"profile": "demo"}, {}, "profile", "--profile"),
     ("huge", {}, {}, "profile", "test, dev, demo, load"),
-    ("demo", {}, {"users": 3}, "demo accounts", "at least 5 users"),
+    ("test", {}, {"scenario": "nowhere"}, "scenario", "shipped scenarios: demo, test"),
+    ("test", {}, {"scenario": 3}, "scenario", "expected text"),
 ]
 
 
@@ -165,3 +166,40 @@ def test_describe_profiles_lists_every_profile_with_numbers() -> None:
     assert "users 8, channels 5" in text
     assert "users 100,000, channels 10,000" in text
     assert "about users" in text
+
+
+# ----- scenarios ---------------------------------------------------------------------------------------
+
+
+def test_scenario_by_name_or_path_and_its_hash_is_the_identity(tmp_path: Path) -> None:
+    shipped = resolve("test", scenario="test")
+    assert shipped.scenario == "test" and len(shipped.scenario_digest) == 64
+    copy = tmp_path / "copy.yaml"
+    copy.write_bytes((Path(__file__).resolve().parents[1] / "scenarios" / "test.yaml").read_bytes())
+    from_file = resolve("test", {"scenario": str(copy)})
+    assert from_file.scenario == str(copy.resolve())
+    # Same content, another place: the same data, the same identity.
+    assert from_file.digest() == shipped.digest() != resolve("test").digest()
+    copy.write_bytes(copy.read_bytes() + b"\n# changed\n")
+    assert resolve("test", scenario=str(copy)).digest() != shipped.digest()
+
+
+def test_a_broken_scenario_is_an_options_error_naming_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("users:\n  ada: {mail: x}\n", encoding="utf-8")
+    with pytest.raises(OptionsError, match=r"^scenario: .*bad\.yaml:2: unknown key 'mail'"):
+        resolve("test", scenario=str(bad))
+    with pytest.raises(
+        OptionsError, match=r"scenario: .*nope\.yaml: cannot read .*shipped scenarios: demo, test"
+    ):
+        resolve("test", scenario=str(tmp_path / "nope.yaml"))
+
+
+def test_a_scenario_must_fit_the_time_window() -> None:
+    with pytest.raises(OptionsError, match=r"demo\.yaml:\d+: .*past the window's end \(window_days 3\)"):
+        resolve("test", scenario="demo", window_days=3)
+
+
+def test_the_scenario_digest_cannot_be_set_by_hand() -> None:
+    with pytest.raises(OptionsError, match="scenario_digest: unknown option"):
+        resolve("test", {"scenario_digest": "0" * 64})

@@ -11,17 +11,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from backend.database import make_engine
 from backend.seeding import dataset as dataset_module
 from backend.seeding import registry
 from backend.seeding.dataset import Dataset
-from backend.seeding.demo import DEMO_CHANNELS, DEMO_EMAIL_DOMAIN, DEMO_USERS
+from backend.seeding.scenario import load_scenario, scenario_path
 from backend.seeding.text import build_pools
 from backend.seeding.verify import check_invariants
 from backend.tests.helpers import run_script
 from backend.tests.seed_helpers import (
+    AS_OF_DATE,
     WINDOW_END,
     Chat,
     another_database,
@@ -90,8 +91,13 @@ def test_channels(engine: Engine) -> None:
         assert channel["created_at"] < WINDOW_END
 
 
-def test_memberships(engine: Engine) -> None:
-    chat = seeded_chat(engine, users=12, channels=10)
+# The shape tests below only read: they share one seeded template per backend (the chat_seed fixture).
+SHAPE = {"users": 12, "channels": 10, "messages_per_channel": 20, "as_of": AS_OF_DATE}
+
+
+@pytest.mark.chat_seed(**SHAPE)
+def test_memberships(seeded_connection: Connection) -> None:
+    chat = fetch_chat(seeded_connection)
     users, members = chat.user, chat.members
     sizes = set()
     for channel in chat.channels:
@@ -109,8 +115,9 @@ def test_memberships(engine: Engine) -> None:
     assert len(chat.memberships) == len({(m["user_id"], m["channel_id"]) for m in chat.memberships})
 
 
-def test_messages_and_replies(engine: Engine) -> None:
-    chat = seeded_chat(engine, users=12, channels=10, messages_per_channel=20)
+@pytest.mark.chat_seed(**SHAPE)
+def test_messages_and_replies(seeded_connection: Connection) -> None:
+    chat = fetch_chat(seeded_connection)
     members, messages = chat.members, chat.message
     replies = [m for m in chat.messages if m["parent_id"] is not None]
     assert replies and len(replies) < len(chat.messages)
@@ -162,8 +169,9 @@ def test_bigger_seed_has_the_configured_shares(engine: Engine) -> None:
     assert set(per_message.values()) == {1, 2, 3}
 
 
-def test_reactions(engine: Engine) -> None:
-    chat = seeded_chat(engine, users=12, channels=10, messages_per_channel=20)
+@pytest.mark.chat_seed(**SHAPE)
+def test_reactions(seeded_connection: Connection) -> None:
+    chat = fetch_chat(seeded_connection)
     members, messages = chat.members, chat.message
     assert chat.reactions
     triples = [(r["message_id"], r["reaction_id"], r["user_id"]) for r in chat.reactions]
@@ -187,31 +195,26 @@ def test_every_invariant_holds_after_each_profile(db_url: str, engine: Engine, p
     assert "FAIL" not in result.stdout
 
 
-def test_demo_profile_has_the_named_accounts_and_channels(engine: Engine) -> None:
+def test_demo_profile_opens_on_the_demo_scenario(engine: Engine) -> None:
+    demo = load_scenario(scenario_path("demo"))
     chat = seeded_chat(engine, "demo")
     by_email = {u["email"]: u for u in chat.users}
-    for name, local, bio in DEMO_USERS:
-        user = by_email[f"{local}@{DEMO_EMAIL_DOMAIN}"]
-        assert (user["name"], user["bio"]) == (name, bio)
+    for user in demo.users:
+        row = by_email[user.email]
+        assert (row["name"], row["bio"], row["is_active"]) == (user.name, user.bio, True)
     names = [c["name"] for c in chat.channels]
-    for name, _description in DEMO_CHANNELS:
+    for name in ("general", "random", "engineering", "design"):
         assert names.count(name) == 1, name
     channels = {c["name"]: c for c in chat.channels}
-    assert {"general", "random"} <= channels.keys()
     general = channels["general"]
     assert not general["is_private"] and not general["is_dm"]
     assert set(chat.members[general["id"]]) == set(chat.user), "#general holds every user"
-    assert not channels["random"]["is_dm"]
-    assert len(chat.users) == 40 and len(chat.channels) == 14
-
-
-def test_demo_accounts_can_log_in(engine: Engine) -> None:
-    """The named accounts are there to be used in a demo: none of them is deactivated."""
-    chat = seeded_chat(engine, "demo")
-    demo = [u for u in chat.users if u["email"].endswith(f"@{DEMO_EMAIL_DOMAIN}")]
-    assert len(demo) == len(DEMO_USERS)
-    inactive = [u["name"] for u in demo if not u["is_active"]]
-    assert inactive == [], f"inactive demo accounts: {inactive}"
+    # The story: the scripted welcome opens #general, generated chat follows it.
+    in_general = sorted((m for m in chat.messages if m["channel_id"] == general["id"]), key=lambda m: m["id"])
+    first = demo.conversations[0].messages[0]
+    assert in_general[0]["content"] == first.text
+    assert len(in_general) > sum(1 for _c, _m, _p in demo.messages() if _c.channel == "general")
+    assert len(chat.users) == 40 + len(demo.users) and len(chat.channels) == 14 + len(demo.channels)
 
 
 # ----- realism ------------------------------------------------------------------------------------------
@@ -297,8 +300,13 @@ def test_same_inputs_give_identical_databases(
 
 @pytest.mark.parametrize(
     ("profile", "overrides"),
-    [("test", OPTIONS), ("demo", {}), ("test", {"locale": "ja_JP", "rich_text": True, "seed": 5})],
-    ids=["test", "demo", "ja_JP"],
+    [
+        ("test", OPTIONS),
+        ("demo", {}),
+        ("test", {"locale": "ja_JP", "rich_text": True, "seed": 5}),
+        ("test", {**OPTIONS, "scenario": "test"}),
+    ],
+    ids=["test", "demo", "ja_JP", "test-scenario"],
 )
 def test_sqlite_and_postgresql_get_identical_data(
     pg_url: str, sqlite_template: Path, tmp_path: Path, profile: str, overrides: dict[str, object]

@@ -44,18 +44,20 @@ class Entity:
 def one_row_per_item(
     table: str,
     partition: str,
-    count: Callable[[SeedOptions], int],
+    count: Callable[[Dataset], int],
+    estimate: Callable[[SeedOptions], int],
     generate: Callable[[Dataset, int, int], list[Batch]],
     prepare: Callable[[Dataset], Any] = _no_state,
 ) -> Entity:
-    """An entity writing one table, one row per item, `count(options)` items (users, channels)."""
+    """An entity writing one table, one row per item: `count(dataset)` items (users, channels), about
+    `estimate(options)` before a run is built."""
     return Entity(
         name=table,
         tables=(table,),
         partition=partition,
-        items=lambda ds: count(ds.options),
-        rows_per_item=lambda ds: {table: np.ones(count(ds.options), dtype=np.int64)},
+        items=count,
+        rows_per_item=lambda ds: {table: np.ones(count(ds), dtype=np.int64)},
         generate=generate,
-        estimate=lambda options: {table: count(options)},
+        estimate=lambda options: {table: estimate(options)},
         prepare=prepare,
     )

@@ -3,6 +3,8 @@
 Partitioned by channel: a channel's rows depend only on its index and on the run-wide arrays (users,
 channels, and the per-channel counts prepared here), so chunks of channels can be generated anywhere.
 Ids are fixed by the plan: each channel's messages and reactions start at a known offset in the block.
+A scripted channel (scripted.py) has exactly the scenario's members; its share of the blocks starts with
+the scenario's messages and reactions, and its generated messages come after the script's last instant.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from backend.seeding.dataset import (
     group_ranks,
     make_batch,
     repeat_ranges,
+    table_columns,
 )
 from backend.seeding.entities import Entity, channels, users
 from backend.seeding.keyed import FloatArray, IntArray, to_cdf
@@ -63,6 +66,9 @@ class ContentArrays:
     message_offset: IntArray  # first message of each channel, relative to the run's block
     reaction_offset: IntArray
     reaction_cdf: FloatArray
+    script_messages: IntArray  # per channel: scripted messages, before the generated ones
+    script_reactions: IntArray
+    script_end: IntArray  # per channel: generated messages come after this instant (0: no script)
 
 
 @dataclass(frozen=True)
@@ -78,30 +84,42 @@ class _Shape:
 
 
 def prepare(ds: Dataset) -> ContentArrays:
-    o, k = ds.options, ds.k
-    n, n_users = o.channels, o.users
+    o, k, script = ds.options, ds.k, ds.script
+    n, n_users, n_scripted = channels.count(ds), users.count(ds), script.n_channels
     idx = np.arange(n, dtype=np.int64)
     cap = n_users if o.max_members == 0 else min(n_users, o.max_members)
     members = 2 + k.integers(CHANNELS_KEY, "members", 0, max(cap - 1, 1), idx)
-    members = np.where(channels.arrays(ds).is_dm, 2, members)
-    # #general in the demo holds everyone.
-    members = np.where(channels.arrays(ds).demo_channel == 0, n_users, members).astype(np.int64)
+    members = np.where(channels.arrays(ds).is_dm, 2, members).astype(np.int64)
     low, high = o.messages_per_channel // 2, o.messages_per_channel + o.messages_per_channel // 2 + 1
     top_messages = k.integers(CHANNELS_KEY, "messages", low, np.full(n, high), idx)
+    script_messages = np.zeros(n, dtype=np.int64)
+    script_reactions = np.zeros(n, dtype=np.int64)
+    script_end = np.zeros(n, dtype=np.int64)
+    if n_scripted:
+        counts = script.counts()
+        everyone = np.array([content.everyone for content in script.contents], dtype=bool)
+        members[:n_scripted] = counts["members"] + np.where(everyone, o.users, 0)
+        script_messages[:n_scripted] = counts["messages"]
+        script_reactions[:n_scripted] = counts["reactions"]
+        script_end[:n_scripted] = [content.script_end for content in script.contents]
+        # No room left after the script (it ends within the last days of the window): nothing generated.
+        top_messages = np.where(script_end > _latest_message(ds), 0, top_messages)
     member_start = k.integers(MEMBERSHIPS, "start", 0, max(n_users - 1, 1), idx)
     others = max(n_users - 1, 1)
     usable = _STRIDE_PRIMES[others % _STRIDE_PRIMES != 0]
     member_stride = usable[k.integers(MEMBERSHIPS, "stride", 0, len(usable), idx)]
     n_kinds = len(ds.reaction_ids)
     reaction_cdf = to_cdf([REACTION_POPULARITY[i % len(REACTION_POPULARITY)] for i in range(n_kinds)])
-    messages = np.zeros(n, dtype=np.int64)
-    reactions = np.zeros(n, dtype=np.int64)
+    messages = script_messages.copy()
+    reactions = script_reactions.copy()
     step = max(1, CHUNK_ROWS * 4 // max(1, o.messages_per_channel))
     for lo in range(0, n, step):
         hi = min(n, lo + step)
         shape = _shape(ds, members, top_messages, lo, hi)
-        messages[lo:hi] = np.bincount(shape.msg_channel - lo, minlength=hi - lo)
-        reactions[lo:hi] = np.bincount(shape.msg_channel - lo, weights=shape.reactions, minlength=hi - lo)
+        messages[lo:hi] += np.bincount(shape.msg_channel - lo, minlength=hi - lo)
+        reactions[lo:hi] += np.bincount(
+            shape.msg_channel - lo, weights=shape.reactions, minlength=hi - lo
+        ).astype(np.int64)
     return ContentArrays(
         members,
         top_messages,
@@ -112,7 +130,15 @@ def prepare(ds: Dataset) -> ContentArrays:
         np.cumsum(messages) - messages,
         np.cumsum(reactions) - reactions,
         reaction_cdf,
+        script_messages,
+        script_reactions,
+        script_end,
     )
+
+
+def _latest_message(ds: Dataset) -> int:
+    """No generated top-level message is later than this: replies and reactions need room after it."""
+    return ds.end - min(2 * DAY, ds.window // 20)
 
 
 def arrays(ds: Dataset) -> ContentArrays:
@@ -160,19 +186,64 @@ def _shape(ds: Dataset, members: IntArray, top_messages: IntArray, lo: int, hi: 
 
 
 def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
-    """The memberships, messages and reactions of channels lo..hi-1."""
+    """The memberships, messages and reactions of channels lo..hi-1 (scripted rows first)."""
     a = arrays(ds)
     members, joined, member_offset = _memberships(ds, a, lo, hi)
     membership_batch = _membership_batch(ds, a, lo, hi, members, joined)
     shape = _shape(ds, a.members, a.top_messages, lo, hi)
     message_batch, msg_times, msg_ids = _messages(ds, a, lo, hi, shape, members, joined, member_offset)
     reaction_batch = _reactions(ds, a, lo, shape, members, joined, member_offset, msg_times, msg_ids)
-    return [membership_batch, message_batch, reaction_batch]
+    scripted_messages, scripted_reactions = _scripted(ds, a, lo, min(hi, ds.script.n_channels))
+    return [
+        membership_batch,
+        _concat(scripted_messages, message_batch),
+        _concat(scripted_reactions, reaction_batch),
+    ]
+
+
+def _concat(first: Batch, second: Batch) -> Batch:
+    """One batch of the same table: first's rows, then second's (a scripted parent before its replies)."""
+    if len(first) == 0:
+        return second
+    return Batch(first.table, [a + b for a, b in zip(first.columns, second.columns, strict=True)])
+
+
+def _scripted(ds: Dataset, a: ContentArrays, lo: int, hi: int) -> tuple[Batch, Batch]:
+    """The scenario's messages and reactions of scripted channels lo..hi-1, at the start of each channel's
+    share of the id blocks."""
+    message_rows: dict[str, list[object]] = {name: [] for name in table_columns(MESSAGES)}
+    reaction_rows: dict[str, list[object]] = {name: [] for name in table_columns(REACTIONS)}
+    first_user, first_channel = users.first_id(ds), channels.first_id(ds)
+    for c in range(lo, hi):
+        content = ds.script.contents[c]
+        base = ds.id_starts[MESSAGES] + int(a.message_offset[c])
+        for m in content.messages:
+            message_rows["id"].append(base + m.local)
+            message_rows["content"].append(m.text)
+            message_rows["created_at"].append(m.created)
+            message_rows["updated_at"].append(m.updated)
+            message_rows["user_id"].append(first_user + m.author)
+            message_rows["channel_id"].append(first_channel + c)
+            message_rows["parent_id"].append(None if m.parent_local is None else base + m.parent_local)
+        reaction_base = ds.id_starts[REACTIONS] + int(a.reaction_offset[c])
+        for j, r in enumerate(content.reactions):
+            reaction_rows["id"].append(reaction_base + j)
+            reaction_rows["message_id"].append(base + r.message_local)
+            reaction_rows["reaction_id"].append(int(ds.reaction_ids[r.reference_index]))
+            reaction_rows["user_id"].append(first_user + r.user)
+            reaction_rows["created_at"].append(r.created)
+    for rows, column in (
+        (message_rows, "created_at"),
+        (message_rows, "updated_at"),
+        (reaction_rows, "created_at"),
+    ):
+        rows[column] = format_timestamps(np.array(rows[column], dtype=np.int64))
+    return make_batch(MESSAGES, message_rows), make_batch(REACTIONS, reaction_rows)
 
 
 def _memberships(ds: Dataset, a: ContentArrays, lo: int, hi: int) -> tuple[IntArray, IntArray, IntArray]:
     """Member user indexes (owner first) and join times of channels lo..hi-1, flattened."""
-    n_users = ds.options.users
+    n_users = users.count(ds)
     chans = channels.arrays(ds)
     counts = a.members[lo:hi]
     channel = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
@@ -188,6 +259,21 @@ def _memberships(ds: Dataset, a: ContentArrays, lo: int, hi: int) -> tuple[IntAr
     latest = ds.at(0.9)
     wait = ds.k.uniform(MEMBERSHIPS, "joined_at", channel, position)
     joined = np.where(position == 0, created, earliest + (wait * (latest - earliest)).astype(np.int64))
+    # Scripted channels come first: their members are a prefix of the flattened arrays.
+    scripted_members, scripted_joined = [], []
+    for c in range(lo, min(hi, ds.script.n_channels)):
+        content = ds.script.contents[c]
+        scripted_members.append(content.members)
+        scripted_joined.append(content.joined)
+        if content.everyone:
+            # The generated users join as soon as both they and the channel exist.
+            generated = np.arange(ds.script.n_users, n_users, dtype=np.int64)
+            scripted_members.append(generated)
+            scripted_joined.append(np.maximum(chans.created[c], users.arrays(ds).created[generated]))
+    if scripted_members:
+        n_scripted = int(a.members[lo : min(hi, ds.script.n_channels)].sum())
+        member[:n_scripted] = np.concatenate(scripted_members)
+        joined[:n_scripted] = np.concatenate(scripted_joined)
     offset = np.r_[0, np.cumsum(counts)][:-1]
     return member, joined, offset
 
@@ -249,8 +335,9 @@ def _messages(
         ds, a, lo, channel, k.uniform(MESSAGES, "author", channel, top_local), members, offset
     )
     author_flat = offset[channel - lo] + pos
-    author_joined = joined[author_flat]
-    latest = ds.end - min(2 * DAY, ds.window // 20)
+    # In a scripted channel, generated messages come after the script.
+    author_joined = np.maximum(joined[author_flat], a.script_end[channel])
+    latest = _latest_message(ds)
     t = author_joined + (
         k.uniform(MESSAGES, "created_at", channel, top_local) * (latest - author_joined)
     ).astype(np.int64)
@@ -265,7 +352,7 @@ def _messages(
     top_rank = np.empty_like(order)
     top_rank[order] = group_ranks(channel[order])
     first_message = ds.id_starts[MESSAGES]
-    top_ids = first_message + a.message_offset[channel] + top_rank
+    top_ids = first_message + a.message_offset[channel] + a.script_messages[channel] + top_rank
 
     # Replies: n per threaded message, after the parent, keyed by (channel, parent key, reply number).
     rep_parent = np.repeat(np.arange(len(channel)), shape.replies)
@@ -285,7 +372,13 @@ def _messages(
     rep_order = np.lexsort((rep_no, top_rank[rep_parent], rep_channel))
     rep_rank = np.empty_like(rep_order)
     rep_rank[rep_order] = group_ranks(rep_channel[rep_order])
-    rep_ids = first_message + a.message_offset[rep_channel] + a.top_messages[rep_channel] + rep_rank
+    rep_ids = (
+        first_message
+        + a.message_offset[rep_channel]
+        + a.script_messages[rep_channel]
+        + a.top_messages[rep_channel]
+        + rep_rank
+    )
 
     # All messages of the chunk, in id order, keyed by their position within the channel (= id - base).
     ids = np.concatenate([top_ids, rep_ids])
@@ -388,8 +481,8 @@ def _reactions(
     gap = (10 * SECOND + k.uniform(REACTIONS, "gap", chan, key) * 3 * HOUR).astype(np.int64)
     created = np.minimum(np.maximum(msg_times[which], joined[flat]) + gap, ds.end)
     reaction = ds.reaction_ids[k.choice(REACTIONS, "reaction", a.reaction_cdf, chan, key)]
-    first = ds.id_starts[REACTIONS] + a.reaction_offset[lo]
-    ids = first + np.arange(len(which), dtype=np.int64)
+    # Each channel's generated reactions follow its scripted ones (`chan` is sorted: ranks per channel).
+    ids = ds.id_starts[REACTIONS] + a.reaction_offset[chan] + a.script_reactions[chan] + group_ranks(chan)
     return make_batch(
         REACTIONS,
         {
@@ -406,7 +499,7 @@ ENTITY = Entity(
     name="channel_contents",
     tables=(MEMBERSHIPS, MESSAGES, REACTIONS),
     partition="channel",
-    items=lambda ds: ds.options.channels,
+    items=channels.count,
     rows_per_item=rows_per_item,
     generate=generate,
     estimate=estimate,

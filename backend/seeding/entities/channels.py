@@ -1,6 +1,7 @@
-"""Channels: one row per channel (DMs, public and private groups, the demo's named channels).
+"""Channels: one row per channel, the scenario's first (scripted.py), then generated DMs and groups.
 
-Run-wide: kind, owner and creation time of every channel, which the channel contents read.
+Run-wide: kind, owner and creation time of every channel, which the channel contents read. Generated
+channels' shares (DMs, private groups) are counted over the generated channels alone.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import numpy as np
 
 from backend.models import Channel
 from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_timestamps
-from backend.seeding.demo import DEMO_CHANNELS
 from backend.seeding.entities import one_row_per_item, users
 from backend.seeding.keyed import IntArray, bijection, column_key
+from backend.seeding.scenario import Generated
 
 CHANNELS = Channel.__tablename__
 _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O, U to misread when typed
@@ -25,35 +26,42 @@ class ChannelArrays:
 
     is_dm: np.ndarray
     is_private: np.ndarray
-    group_index: IntArray  # index among the non-DM channels, -1 for DMs
+    group_index: IntArray  # index among the generated non-DM channels, -1 for DMs and scripted channels
     owner: IntArray  # user index
-    demo_channel: IntArray  # index into DEMO_CHANNELS, -1 for generated channels
     created: IntArray
+    n_scripted: int  # the first n_scripted channels are the scenario's
+
+
+def count(ds: Dataset) -> int:
+    """Channels in the run: the scenario's, then the profile's."""
+    return ds.script.n_channels + ds.options.channels
 
 
 def prepare(ds: Dataset) -> ChannelArrays:
-    o, k = ds.options, ds.k
-    n, n_users = o.channels, o.users
+    o, k, script = ds.options, ds.k, ds.script
+    n, n_users, n_scripted = count(ds), users.count(ds), script.n_channels
     user_arrays = users.arrays(ds)
     idx = np.arange(n, dtype=np.int64)
-    # Exact shares spread evenly over the indexes: channel c is a DM when floor(c*share) steps up.
-    is_dm = np.floor((idx + 1) * o.dm_share + 1e-9) - np.floor(idx * o.dm_share + 1e-9) >= 1
-    group = idx - np.floor(idx * o.dm_share + 1e-9).astype(np.int64)
+    # Exact shares spread evenly over the generated indexes: channel g is a DM when floor(g*share) steps up.
+    g = idx - n_scripted
+    is_dm = np.floor((g + 1) * o.dm_share + 1e-9) - np.floor(g * o.dm_share + 1e-9) >= 1
+    group = g - np.floor(g * o.dm_share + 1e-9).astype(np.int64)
     private_group = (
         np.floor((group + 1) * o.private_share + 1e-9) - np.floor(group * o.private_share + 1e-9) >= 1
     )
+    is_private = is_dm | private_group
     group_index = np.where(is_dm, -1, group)
     owner = k.integers(CHANNELS, "owner", 0, max(n_users, 1), idx)
-    n_demo_channels = len(DEMO_CHANNELS) if o.demo_accounts else 0
-    demo = (~is_dm) & (group_index < n_demo_channels)
-    demo_channel = np.where(demo, group_index, -1)
-    owner = np.where(demo, group_index % max(user_arrays.n_demo, 1), owner)
+    for c, channel in enumerate(script.channels):
+        is_dm[c], is_private[c], group_index[c] = channel.is_dm, channel.is_private, -1
+    owner[:n_scripted] = script.owner
     owner_created = user_arrays.created[owner] if n_users else np.zeros(n, dtype=np.int64)
     latest = ds.at(0.75)
     created = owner_created + (k.uniform(CHANNELS, "created_at", idx) * (latest - owner_created)).astype(
         np.int64
     )
-    return ChannelArrays(is_dm, is_dm | private_group, group_index, owner, demo_channel, created)
+    created[:n_scripted] = script.channel_created
+    return ChannelArrays(is_dm, is_private, group_index, owner, created, n_scripted)
 
 
 def arrays(ds: Dataset) -> ChannelArrays:
@@ -79,15 +87,21 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
     rows = []
     for i, c in enumerate(range(lo, hi)):
         is_dm, is_private = bool(channels.is_dm[c]), bool(channels.is_private[c])
-        demo = int(channels.demo_channel[c])
+        join_code = _base32(codes[i]) if is_private and not is_dm else None
         if is_dm:
             name, description = f"{users.display_name(ds, int(channels.owner[c]))} DM", None
-        elif demo >= 0:
-            name, description = DEMO_CHANNELS[demo]
         else:
             name = f"{pools.topics[topic[i]]}-{int(channels.group_index[c]) + 1}"
             description = pools.sentences[described[i]]
-        join_code = _base32(codes[i]) if is_private and not is_dm else None
+        if c < channels.n_scripted:
+            scripted = ds.script.channels[c]
+            if scripted.name is not None:
+                name = scripted.name
+            elif not is_dm:
+                name = scripted.handle
+            if scripted.description is not Generated.VALUE:
+                description = scripted.description
+            join_code = scripted.join_code or join_code
         rows.append(
             (int(ids[i]), name, description, int(user_ids[i]), created[i], is_private, is_dm, join_code)
         )
@@ -103,4 +117,4 @@ def _base32(value: int, length: int = 8) -> str:
     return "".join(chars)
 
 
-ENTITY = one_row_per_item(CHANNELS, "channel", lambda options: options.channels, generate, prepare)
+ENTITY = one_row_per_item(CHANNELS, "channel", count, lambda options: options.channels, generate, prepare)

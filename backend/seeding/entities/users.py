@@ -1,4 +1,8 @@
-"""Users: one row per user. Run-wide: creation times, name picks and activity, which later entities read."""
+"""Users: one row per user, the scenario's first (scripted.py), then the profile's generated ones.
+
+Run-wide: creation times, name picks and activity, which later entities read. A scripted user's columns are
+the scenario's where it gives them and generated (keyed by the user's index) where it leaves them out.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ import numpy as np
 
 from backend.models import User
 from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_timestamps
-from backend.seeding.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS
 from backend.seeding.entities import one_row_per_item
 from backend.seeding.keyed import FloatArray, IntArray, bijection, column_key
+from backend.seeding.scenario import Generated
 from backend.seeding.text import AVATAR_URL, EMAIL_DOMAINS, slug
 
 USERS = User.__tablename__
@@ -24,22 +28,28 @@ class UserArrays:
     first_name: IntArray  # index into the pools' first names
     last_name: IntArray
     activity: FloatArray  # Pareto weights: how much each user writes
-    n_demo: int  # the first n_demo users are the demo accounts
+    n_scripted: int  # the first n_scripted users are the scenario's
     first_slugs: list[str]
     last_slugs: list[str]
 
 
+def count(ds: Dataset) -> int:
+    """Users in the run: the scenario's, then the profile's."""
+    return ds.script.n_users + ds.options.users
+
+
 def prepare(ds: Dataset) -> UserArrays:
-    n = ds.options.users
+    n = count(ds)
     k, idx = ds.k, np.arange(n, dtype=np.int64)
     created = ds.start + (k.uniform(USERS, "created_at", idx) * ds.window * 0.6).astype(np.int64)
+    created[: ds.script.n_users] = ds.script.user_created
     return UserArrays(
         created=created,
         first_name=k.integers(USERS, "first_name", 0, len(ds.pools.first_names), idx),
         last_name=k.integers(USERS, "last_name", 0, len(ds.pools.last_names), idx),
         # Pareto-distributed activity: a few users write most of the messages.
         activity=(1.0 - k.uniform(USERS, "activity", idx)) ** (-1.0 / 1.16),
-        n_demo=len(DEMO_USERS) if ds.options.demo_accounts else 0,
+        n_scripted=ds.script.n_users,
         first_slugs=[slug(name) for name in ds.pools.first_names],
         last_slugs=[slug(name) for name in ds.pools.last_names],
     )
@@ -56,20 +66,28 @@ def first_id(ds: Dataset) -> int:
     return ds.id_starts[USERS]
 
 
+def _scripted(ds: Dataset, u: int, column: str) -> object:
+    """The scenario's value of a column for user index u, or Generated."""
+    if u < arrays(ds).n_scripted:
+        return ds.script.user_value(u, column)
+    return Generated.VALUE
+
+
 def display_name(ds: Dataset, u: int) -> str:
     """User index u's full name."""
+    name = _scripted(ds, u, "name")
+    if isinstance(name, str):
+        return name
     users = arrays(ds)
-    if u < users.n_demo:
-        return DEMO_USERS[u][0]
     return f"{ds.pools.first_names[users.first_name[u]]} {ds.pools.last_names[users.last_name[u]]}"
 
 
 def first_name(ds: Dataset, u: int) -> str:
     """User index u's first name, as a mention would use it."""
-    users = arrays(ds)
-    if u < users.n_demo:
-        return DEMO_USERS[u][0].split()[0]
-    return ds.pools.first_names[users.first_name[u]]
+    name = _scripted(ds, u, "name")
+    if isinstance(name, str):
+        return name.split()[0]
+    return ds.pools.first_names[arrays(ds).first_name[u]]
 
 
 def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
@@ -79,8 +97,7 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
     # auth0 ids: 64 keyed bits, then a 62-bit permutation of the id, so distinct ids give distinct uuids.
     high = k.bits(USERS, "auth0_id", idx)
     low = bijection(ids, 62, column_key(ds.options.seed, USERS, "auth0_low")).astype(np.uint64)
-    # Demo accounts are meant to be logged into.
-    active = (k.chance(USERS, "is_active", ds.options.active_share, idx) | (idx < users.n_demo)).tolist()
+    active = k.chance(USERS, "is_active", ds.options.active_share, idx).tolist()
     has_bio = k.chance(USERS, "has_bio", 0.85, idx).tolist()
     bio_pick = k.integers(USERS, "bio", 0, len(pools.bios), idx).tolist()
     domain = k.integers(USERS, "email_domain", 0, len(EMAIL_DOMAINS), idx).tolist()
@@ -91,19 +108,34 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
         h = int(high[i])
         hexid = f"{(h & ~(0xF << 12)) | (0x4 << 12):016x}{int(low[i]) | (0x2 << 62):016x}"
         auth0 = f"auth0|{hexid[:8]}-{hexid[8:12]}-{hexid[12:16]}-{hexid[16:20]}-{hexid[20:]}"
-        if u < users.n_demo:
-            name, local, bio = DEMO_USERS[u]
-            email = f"{local}@{DEMO_EMAIL_DOMAIN}"
-        else:
-            fi, li = users.first_name[u], users.last_name[u]
-            name = f"{pools.first_names[fi]} {pools.last_names[li]}"
-            local = ".".join(part for part in (users.first_slugs[fi], users.last_slugs[li]) if part) or "user"
-            email = f"{local}.{user_id}@{EMAIL_DOMAINS[domain[i]]}"
-            bio = pools.bios[bio_pick[i]] if has_bio[i] else None
-        picture = AVATAR_URL.format(hexid[:16])
-        rows.append((user_id, auth0, email, active[i], created[i], name, picture, bio))
+        fi, li = users.first_name[u], users.last_name[u]
+        local = ".".join(part for part in (users.first_slugs[fi], users.last_slugs[li]) if part) or "user"
+        generated = {
+            "name": f"{pools.first_names[fi]} {pools.last_names[li]}",
+            # The id makes a generated email unique; a scenario's emails are checked against the database.
+            "email": f"{local}.{user_id}@{EMAIL_DOMAINS[domain[i]]}",
+            "bio": pools.bios[bio_pick[i]] if has_bio[i] else None,
+            "is_active": active[i],
+            "picture": AVATAR_URL.format(hexid[:16]),
+        }
+        value = {}
+        for column, default in generated.items():
+            given = _scripted(ds, u, column)
+            value[column] = default if given is Generated.VALUE else given
+        rows.append(
+            (
+                user_id,
+                auth0,
+                value["email"],
+                value["is_active"],
+                created[i],
+                value["name"],
+                value["picture"],
+                value["bio"],
+            )
+        )
     names = ("id", "auth0_id", "email", "is_active", "created_at", "name", "picture", "bio")
     return [batch_from_rows(USERS, names, rows)]
 
 
-ENTITY = one_row_per_item(USERS, "user", lambda options: options.users, generate, prepare)
+ENTITY = one_row_per_item(USERS, "user", count, lambda options: options.users, generate, prepare)
