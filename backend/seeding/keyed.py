@@ -3,6 +3,8 @@
 A stable 64-bit key is derived once per (seed, table, column) with BLAKE2b; rows are then mixed in with the
 SplitMix64 finaliser, vectorised over numpy arrays. No shared RNG state exists, so the order in which values
 are drawn, the number of workers and the backend written to change nothing.
+
+Also two array helpers for flattened per-group data (ranks within runs, concatenated ranges).
 """
 
 from __future__ import annotations
@@ -98,3 +100,24 @@ def bijection(values: npt.ArrayLike, bits: int, key: int) -> IntArray:
             x = x ^ (x >> U64(shift))  # xorshift: invertible
         x = x ^ U64((key >> 7) & mask)
     return x.astype(np.int64)
+
+
+# Array helpers for flattened per-group data (channels' members, messages, ...).
+
+
+def group_ranks(groups: IntArray) -> IntArray:
+    """For an array of group labels in contiguous runs, each element's index within its run."""
+    if len(groups) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    lengths = np.diff(np.r_[starts, len(groups)])
+    return np.arange(len(groups), dtype=np.int64) - np.repeat(starts, lengths)
+
+
+def repeat_ranges(counts: IntArray) -> IntArray:
+    """0..n-1 for each n in counts, concatenated."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
