@@ -23,7 +23,6 @@ import itertools
 import json
 import logging
 import os
-import pkgutil
 import re
 import shutil
 import sys
@@ -35,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from backend.seeding.text import native_words_locale
 
 log = logging.getLogger(__name__)
 
@@ -173,22 +174,10 @@ def source_for(locale: str) -> tuple[str, str]:
         folder = CHATTERBOT_LANGUAGES["zh_CN"]
     if folder:
         return CHATTERBOT, folder
-    lorem = _native_lorem_locale(locale)
+    lorem = native_words_locale(locale)
     if lorem:
         return "faker", lorem
     return CHITCHAT, "en"
-
-
-def _native_lorem_locale(locale: str) -> str | None:
-    """A Faker locale with native lorem words for locale's language (ar_SA -> ar_AA), or None."""
-    import faker.providers.lorem
-
-    available = sorted(m.name for m in pkgutil.iter_modules(faker.providers.lorem.__path__) if m.ispkg)
-    if locale in available:
-        return locale
-    language = locale.split("_")[0]
-    same = [name for name in available if name.split("_")[0] == language]
-    return same[0] if same else None
 
 
 def _chitchat_conversations() -> Iterator[Conversation]:
