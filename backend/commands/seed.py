@@ -89,7 +89,7 @@ def build_parser(prog: str) -> ArgumentParser:
             "command writes nothing; --append adds another run. Everything is one transaction."
         ),
         epilog=(
-            "subcommands: seed_data.py verify | status | reset (each has --help). "
+            "subcommands: seed_data.py verify | status | reset | show (each has --help). "
             "Remove seeded rows with cleanup_fake_data.py."
         ),
     )
