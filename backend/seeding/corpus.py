@@ -29,7 +29,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +111,16 @@ class Corpus:
     @property
     def utterances(self) -> int:
         return len(self.utterance_start) - 1
+
+    @cached_property
+    def blob(self) -> bytes:
+        """The text as one bytes object (per process): slicing it is cheaper than slicing the array."""
+        return self.text.tobytes()
+
+    @cached_property
+    def offsets(self) -> list[int]:
+        """utterance_start as Python ints, for per-message loops."""
+        return self.utterance_start.tolist()  # type: ignore[no-any-return]
 
     def utterance(self, u: int) -> str:
         return bytes(self.text[self.utterance_start[u] : self.utterance_start[u + 1]]).decode()
