@@ -25,7 +25,12 @@ from backend.seeding.options import PROFILES, OptionsError, SeedOptions, describ
 OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("users", int, "number of users"),
     ("channels", int, "number of channels (DMs included)"),
-    ("messages_per_channel", int, "mean top-level messages per channel"),
+    ("messages_per_channel", int, "top-level messages per channel (exactly, unless --message-spread)"),
+    (
+        "message_spread",
+        str,
+        "exact (default), uniform (each channel 50-150%% of it) or skewed (busier big channels, a long tail)",
+    ),
     ("dm_share", float, "share of channels that are DMs, 0..1"),
     ("private_share", float, "share of the other channels that are private, 0..1"),
     ("paragraph_share", float, "share of messages that are a paragraph rather than a sentence, 0..1"),
@@ -34,6 +39,7 @@ OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("max_reactions", int, "most reactions on one message"),
     ("max_members", int, "most members of a regular channel (0: up to all users)"),
     ("active_share", float, "share of users that are active, 0..1"),
+    ("lurker_share", float, "share of users in no group channel (default 0: everyone is in one), 0..1"),
     ("window_days", int, "days of history before the as-of date"),
     ("locale", str, "Faker locale for names and text, e.g. en_US, ja_JP, ar_SA"),
     (

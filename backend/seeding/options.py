@@ -16,6 +16,9 @@ import yaml
 # Join codes are a 40-bit permutation of the channel id: more channels than this cannot all be distinct.
 MAX_CHANNELS = 1 << 40
 MAX_ROWS = 1 << 40
+# How top-level messages spread over channels: each gets exactly messages_per_channel; uniformly 50-150 % of
+# it; or skewed (bigger channels busier, a long tail), about the same total.
+MESSAGE_SPREADS = ("exact", "uniform", "skewed")
 
 
 class OptionsError(ValueError):
@@ -39,6 +42,8 @@ class SeedOptions:
     reaction_share: float = 0.4
     max_reactions: int = 3
     max_members: int = 0
+    message_spread: str = "exact"  # top-level messages per channel: exact, uniform (±50 %) or skewed
+    lurker_share: float = 0.0  # users left out of every group channel (they may still have DMs)
     active_share: float = 0.9
     window_days: int = 180
     locale: str = "en_US"
@@ -81,6 +86,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "messages_per_channel": 40,
         "demo_accounts": True,
         "rich_text": True,
+        "message_spread": "skewed",
     },
     "load": {
         "users": 100_000,
@@ -88,6 +94,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "messages_per_channel": 100,
         "max_members": 50,
         "window_days": 365,
+        "message_spread": "skewed",
     },
 }
 
@@ -110,6 +117,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_reactions": (0, 16),
     "max_members": (0, MAX_ROWS),
     "active_share": (0.0, 1.0),
+    "lurker_share": (0.0, 1.0),
     "window_days": (1, 36_500),
     "seed": (0, (1 << 63) - 1),
     "workers": (0, 64),
@@ -177,6 +185,11 @@ def _validate(options: SeedOptions, today: date) -> None:
     if options.channels > 0 and options.users < 2:
         raise OptionsError(
             f"users: {options.users} is too few; channels need at least 2 users (allowed 2..{MAX_ROWS})"
+        )
+    if options.message_spread not in MESSAGE_SPREADS:
+        allowed = ", ".join(MESSAGE_SPREADS)
+        raise OptionsError(
+            f"message_spread: unknown spread {options.message_spread!r}; choose one of {allowed}"
         )
     if options.max_members == 1:
         raise OptionsError("max_members: 1 is too few; allowed 0 (no cap) or 2 and more")
