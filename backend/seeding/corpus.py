@@ -11,7 +11,8 @@ alternate, A first), each turn one or more utterances. Sources, by the locale's 
 Conversations holding a word from data/blocked_words.txt (profanity, slurs) are dropped whole, so no
 conversation loses a turn in the middle. The result is stored as four numpy arrays (a UTF-8 blob and the
 offsets of utterances, turns and conversations) in a cache directory keyed by the source, its pinned version
-and the word list, so a run maps a few megabytes instead of parsing a 40 MB JSON file. The arrays are opened
+and the word list (beside the Python environment, else in the temp directory, or in $CHAT_SEED_CACHE_DIR),
+so a run maps a few megabytes instead of parsing a 40 MB JSON file. The arrays are opened
 memory-mapped: worker processes share the pages.
 """
 
@@ -277,10 +278,16 @@ def build_corpus(source: str, conversations: Iterable[Conversation], word_filter
 _ARRAYS = ("text", "utterance_start", "turn_start", "conversation_start")
 
 
-def cache_root() -> Path:
-    """Where compact corpora are kept: $CHAT_SEED_CACHE_DIR, else beside the Python environment."""
+def cache_roots() -> list[Path]:
+    """Where compact corpora are kept, in order: $CHAT_SEED_CACHE_DIR alone if set; else beside the Python
+    environment, then the temp directory (for an environment the user cannot write to, as in the image)."""
     configured = os.environ.get(CACHE_ENV)
-    return Path(configured) if configured else Path(sys.prefix) / "share" / "chat-seed" / "corpus"
+    if configured:
+        return [Path(configured)]
+    return [
+        Path(sys.prefix) / "share" / "chat-seed" / "corpus",
+        Path(tempfile.gettempdir()) / "chat-seed-corpus",
+    ]
 
 
 def cache_key(source: str, detail: str) -> str:
@@ -316,18 +323,23 @@ def _store(directory: Path, corpus: Corpus) -> None:
 def load_corpus(locale: str) -> Corpus:
     """The corpus for a locale, from the cache; built (and cached, if the cache is writable) on first use."""
     source, detail = source_for(locale)
-    directory = cache_root() / cache_key(source, detail)
-    cached = _load_cached(directory, source)
-    if cached is not None:
-        return cached
-    log.info("building the %s corpus (%s) once into %s", source, detail, directory)
+    key = cache_key(source, detail)
+    roots = cache_roots()
+    for root in roots:
+        cached = _load_cached(root / key, source)
+        if cached is not None:
+            return cached
+    log.info("building the %s corpus (%s) once", source, detail)
     corpus = build_corpus(source, _conversations(source, detail), load_word_filter())
-    try:
-        _store(directory, corpus)
-    except OSError as exc:
-        log.warning("cannot cache the corpus in %s (%s); it is rebuilt on each run", directory, exc)
-        return corpus
-    return _load_cached(directory, source) or corpus
+    for root in roots:
+        try:
+            _store(root / key, corpus)
+        except OSError as exc:
+            log.info("cannot cache the corpus in %s (%s)", root, exc)
+            continue
+        return _load_cached(root / key, source) or corpus
+    log.warning("cannot cache the corpus in %s; it is rebuilt on each run", " or ".join(map(str, roots)))
+    return corpus
 
 
 def main() -> None:
