@@ -18,22 +18,30 @@ import numpy.typing as npt
 
 from backend.seeding.corpus import Corpus
 from backend.seeding.keyed import FloatArray, IntArray, UInt64Array
-from backend.seeding.text import CHAT_OPENERS, CODE_BLOCKS, CODE_SNIPPETS, EMOJI, LINK_HOSTS
+from backend.seeding.text import CODE_BLOCKS, CODE_SNIPPETS, EMOJI, LINK_HOSTS
 
 # Decorations, in band order: share of messages each gets (doubled with --rich-text; the total stays < 1).
 DECORATIONS = (
     ("mention", 0.08),
-    ("opener", 0.03),
-    ("link", 0.03),
-    ("code", 0.02),
-    ("code_block", 0.005),
+    ("opener", 0.04),
+    ("link", 0.02),
+    ("code", 0.01),
+    ("code_block", 0.004),
     ("emoji", 0.12),
-    ("bold", 0.03),
+    ("bold", 0.02),
 )
+# Openers that fit in front of any chat line (English only).
+OPENERS = ("btw", "haha", "lol", "ok so", "hmm,", "oh", "yeah,", "well,", "honestly", "wait,", "omg", "hey,")
 RICH_FACTOR = 2.0
 LAST_UTTERANCE = 0.5  # a sentence message is its turn's last utterance this often, else any of them
-LOWER_START = 0.25
-NO_FULL_STOP = 0.35
+# Writing styles, each its own byte of the style draw: the share of messages written that way.
+LOWER_START = 0.25  # "so what..." for "So what..."
+NO_FULL_STOP = 0.35  # no final "."
+ALL_LOWER = 0.1
+NO_APOSTROPHES = 0.12  # "dont", "im"
+DOUBLED_MARK = 0.15  # "??" or "!!" at the end
+LAUGH = 0.05  # a trailing "lol", "haha", ...
+LAUGHS = ("lol", "haha", "hahaha", "lmao", "hehe", ":D")
 
 
 def decoration_bands(rich: bool) -> FloatArray:
@@ -51,8 +59,9 @@ class Decorated:
 
     paragraph: npt.NDArray[np.bool_]
     utterance: FloatArray  # which utterance a sentence message takes
-    style: UInt64Array  # bits for the writing style and the decoration's pick
+    style: UInt64Array  # one byte per writing style
     decoration: FloatArray  # which band (if any)
+    pick: UInt64Array  # which opener, link, snippet, emoji, topic
 
 
 def message_texts(
@@ -73,12 +82,14 @@ def message_texts(
     lo = np.where(whole, first, single).tolist()
     hi = np.where(whole, first + count, single + 1).tolist()
     kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right").tolist()
-    style = draws.style
-    lower = ((style & np.uint64(0xFFFF)).astype(np.float64) / 65536.0 < LOWER_START).tolist()
-    no_stop = (
-        ((style >> np.uint64(16)) & np.uint64(0xFFFF)).astype(np.float64) / 65536.0 < NO_FULL_STOP
-    ).tolist()
-    pick = (style >> np.uint64(32)).astype(np.int64).tolist()
+    styles = [
+        (_style_share(draws.style, byte) < share).tolist()
+        for byte, share in enumerate(
+            (LOWER_START, NO_FULL_STOP, ALL_LOWER, NO_APOSTROPHES, DOUBLED_MARK, LAUGH)
+        )
+    ]
+    lower, no_stop, all_lower, no_apostrophes, doubled, laugh = styles
+    pick = (draws.pick >> np.uint64(8)).astype(np.int64).tolist()
     blob, starts = corpus.blob, corpus.offsets
     out = []
     for i in range(len(lo)):
@@ -87,21 +98,32 @@ def message_texts(
             text = blob[starts[a] : starts[b]].decode()
         else:
             text = "\n".join(blob[starts[u] : starts[u + 1]].decode() for u in range(a, b))
-        if lower[i] and text[:1].isupper() and text[1:2].islower():
+        if all_lower[i]:
+            text = text.lower()
+        elif lower[i] and text[:1].isupper() and text[1:2].islower():
             text = text[0].lower() + text[1:]
+        if no_apostrophes[i]:
+            text = text.replace("'", "")
         if no_stop[i] and text.endswith(".") and not text.endswith(".."):
             text = text[:-1]
+        if doubled[i] and text[-1:] in ("?", "!"):
+            text += text[-1]
+        if laugh[i]:
+            text = f"{text} {LAUGHS[pick[i] % len(LAUGHS)]}"
         out.append(_decorate(text, kind[i], pick[i], mention_names[i], topics, english))
     return out
+
+
+def _style_share(style: UInt64Array, byte: int) -> FloatArray:
+    """Byte `byte` of each style draw as a share in [0, 1)."""
+    return ((style >> np.uint64(8 * byte)) & np.uint64(0xFF)).astype(np.float64) / 256.0  # type: ignore[no-any-return]
 
 
 def _decorate(text: str, kind: int, p: int, mention: str, topics: Sequence[str], english: bool) -> str:
     if kind == 0:
         return f"@{mention} {text}"
     if kind == 1:
-        return (
-            f"{CHAT_OPENERS[p % len(CHAT_OPENERS)]} {text}" if english else f"{text} {EMOJI[p % len(EMOJI)]}"
-        )
+        return f"{OPENERS[p % len(OPENERS)]} {text}" if english else f"{text} {EMOJI[p % len(EMOJI)]}"
     if kind == 2:
         host, topic = LINK_HOSTS[p % len(LINK_HOSTS)], topics[p % len(topics)]
         return f"{text} {host}/{topic}/{p % 9973}"

@@ -172,12 +172,13 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     # Which stretch of the corpus a session replays.
     conversation_start = corpus_turns
     n_corpus_turns = int(conversation_start[-1])
+    # Uniform over turns, or (some sessions) a conversation's first turn, conversations drawn uniformly:
+    # either way each turn is replayed about equally often, so few texts repeat. A session longer than
+    # what is left of its conversation runs on into the next one, as a chat moves to a new topic.
     picked = k.integers(TABLE, "corpus_turn", 0, n_corpus_turns, s_key, session_key)
-    conversation = np.searchsorted(conversation_start, picked, side="right") - 1
-    conv_first, conv_end = conversation_start[conversation], conversation_start[conversation + 1]
+    opening = k.integers(TABLE, "corpus_conversation", 0, len(conversation_start) - 1, s_key, session_key)
     from_start = k.chance(TABLE, "from_conversation_start", FROM_CONVERSATION_START, s_key, session_key)
-    start_turn = np.where(from_start, conv_first, np.minimum(picked, conv_end - session_turns))
-    start_turn = np.maximum(start_turn, conv_first)
+    start_turn = np.where(from_start, conversation_start[opening], picked)
     corpus_turn = (start_turn[turn_session] + turn_pos) % n_corpus_turns
     turn_conversation = np.searchsorted(conversation_start, corpus_turn, side="right") - 1
     side = (corpus_turn - conversation_start[turn_conversation]) % 2
@@ -203,11 +204,12 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     first = members.offset[session_channel]
     cumulative = np.cumsum(members.activity)
     participants: list[IntArray] = []
+    count = members.count[session_channel]
     for slot in range(4):
         u = k.uniform(TABLE, f"participant_{slot}", s_key, session_key)
-        pick = pick_weighted_distinct(
-            u, first, np.maximum(present, slot + 1), participants, cumulative, members.activity
-        )
+        # Slots past n_part are drawn too (and dropped), within the channel so indexes stay valid.
+        size = np.minimum(np.maximum(present, slot + 1), count)
+        pick = pick_weighted_distinct(u, first, size, participants, cumulative, members.activity)
         participants.append(np.where(slot < n_part, pick, -1))
     part = np.stack(participants, axis=1)  # sessions x 4
 
@@ -217,16 +219,23 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     choice = k.integers(TABLE, "speaker", 0, np.maximum(on_side, 1), ch_key, turn_key)
     slot = side + 2 * choice
     author = part[turn_session, slot]
-    # A reply by the parent's author goes to the other member of that side when there is one.
+    # A reply by the parent's author goes to another participant who did not speak just before; with two
+    # participants there is no such one, and the author answers back in their own thread.
     parent_turn = np.flatnonzero(reply_no == 0)[turn_top] if len(turn_top) else turn_top
-    parent_author = author[parent_turn]
-    swap = (reply_no > 0) & (author == parent_author) & (on_side == 2)
-    author = np.where(swap, part[turn_session, side + 2 * (1 - choice)], author)
-    # Whom a message addresses: the previous speaker, else the first participant of the other side.
     previous = np.r_[-1, author[:-1]]
-    other_side = part[turn_session, 1 - side]
-    other_side = np.where(other_side == author, part[turn_session, 0], other_side)
-    addressee = np.where((turn_pos > 0) & (previous != author), previous, other_side)
+    clash = (reply_no > 0) & (author == author[parent_turn])
+    rotation = k.integers(TABLE, "stand_in", 0, 4, ch_key, turn_key)
+    for step in range(4):
+        candidate = part[turn_session, (rotation + step) % 4]
+        fits = clash & (candidate >= 0) & (candidate != author[parent_turn]) & (candidate != previous)
+        author = np.where(fits, candidate, author)
+        clash &= ~fits
+
+    # Whom a message addresses: the previous speaker, else a participant of the other side, else anyone.
+    previous = np.r_[-1, author[:-1]]
+    addressee = np.where((turn_pos > 0) & (previous != author), previous, -1)
+    for candidate in (part[turn_session, 1 - side], *(part[turn_session, slot] for slot in range(4))):
+        addressee = np.where((addressee < 0) & (candidate >= 0) & (candidate != author), candidate, addressee)
 
     # Time of each turn: keyed gaps, squeezed when the session would run into the next one.
     gap = _log_uniform(k.uniform(TABLE, "turn_gap", ch_key, turn_key), TURN_GAP)

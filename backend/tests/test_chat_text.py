@@ -19,14 +19,18 @@ CORPUS = build_corpus(
 TOPICS = ("release", "design")
 
 
+PLAIN = 0xFFFF_FFFF_FFFF_FFFF  # every style byte at its top: no style applies
+
+
 def _draws(
-    n: int, *, paragraph: bool, utterance: float, style: int = 0xFFFF_FFFF, decoration: float = 0.99
+    n: int, *, paragraph: bool, utterance: float, style: int = PLAIN, decoration: float = 0.99
 ) -> Decorated:
     return Decorated(
         paragraph=np.full(n, paragraph),
         utterance=np.full(n, utterance),
         style=np.full(n, style, dtype=np.uint64),
         decoration=np.full(n, decoration),
+        pick=np.zeros(n, dtype=np.uint64),
     )
 
 
@@ -42,9 +46,23 @@ def test_paragraph_is_the_whole_turn_and_sentence_one_utterance() -> None:
     assert _texts([2], _draws(1, paragraph=True, utterance=0.0)) == ["Did you see the game?"]  # one utterance
 
 
-def test_writing_style_lowers_the_start_and_drops_the_full_stop() -> None:
-    styled = _texts([1], _draws(1, paragraph=False, utterance=0.0, style=0))
-    assert styled == ["busy week"]
+def _style(*bytes_below: int) -> int:
+    """A style draw where the given style bytes are 0 (the style applies) and the others 0xFF."""
+    value = PLAIN
+    for byte in bytes_below:
+        value &= ~(0xFF << (8 * byte))
+    return value
+
+
+def test_writing_styles() -> None:
+    def styled(turn: int, *styles: int) -> str:
+        return _texts([turn], _draws(1, paragraph=False, utterance=0.0, style=_style(*styles)))[0]
+
+    assert styled(1) == "Busy week."
+    assert styled(1, 0, 1) == "busy week"  # lower start, no full stop
+    assert styled(3, 2) == "yes! what a finish."  # all lower case
+    assert styled(2, 4) == "Did you see the game??"  # doubled mark
+    assert styled(1, 5) == "Busy week. lol"  # a laugh (pick 0)
 
 
 @pytest.mark.parametrize("rich", [False, True])
@@ -55,8 +73,9 @@ def test_every_decoration_is_reachable(rich: bool) -> None:
     draws = Decorated(
         paragraph=np.zeros(len(bands), dtype=bool),
         utterance=np.zeros(len(bands)),
-        style=np.full(len(bands), 0xFFFF_FFFF, dtype=np.uint64),
+        style=np.full(len(bands), PLAIN, dtype=np.uint64),
         decoration=(lows + bands) / 2,  # the middle of each band
+        pick=np.zeros(len(bands), dtype=np.uint64),
     )
     texts = _texts([3] * len(bands), draws, rich=rich)
     assert texts[0] == "@Bo Yes! What a finish."
