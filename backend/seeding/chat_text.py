@@ -1,11 +1,13 @@
 """Message text: a corpus turn (or one utterance of it), in a keyed writing style, with chat decorations.
 
 A "paragraph" message carries its whole turn (the utterances on separate lines); a "sentence" message one
-utterance of it (the turn's last, which the next turn usually answers, or another). The writing style varies
-per message (a lower-case start, no final full stop), as people's does, so a turn replayed in several
-channels rarely gives the same text twice. At most one decoration is added, chosen by bands of one keyed
-draw: a mention of another participant, an opener (English), a link, inline code, a code block, an emoji,
-or a bold topic; --rich-text doubles every band.
+utterance of it (the turn's last, which the next turn usually answers, or another). Only turns of several
+utterances can be paragraphs, so they become one with probability paragraph_share / (share of such turns):
+the paragraph share by count stays the option's (where the corpus has enough such turns). The writing
+style varies per message (a lower-case start, no final full stop, ...), as people's does, so a turn
+replayed in several channels rarely gives the same text twice. At most one decoration is added, chosen by
+bands of one keyed draw: a mention of another participant, an opener (English), a link, inline code, a
+code block, an emoji, or a bold topic; --rich-text doubles every band.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from backend.seeding.corpus import Corpus
 from backend.seeding.keyed import FloatArray, IntArray, UInt64Array
@@ -57,7 +58,7 @@ def decoration_bands(rich: bool) -> FloatArray:
 class Decorated:
     """Keyed draws per message, made by the caller (which knows the row keys)."""
 
-    paragraph: npt.NDArray[np.bool_]
+    paragraph: FloatArray  # below the paragraph probability: the whole turn
     utterance: FloatArray  # which utterance a sentence message takes
     style: UInt64Array  # one byte per writing style
     decoration: FloatArray  # which band (if any)
@@ -72,13 +73,14 @@ def message_texts(
     topics: Sequence[str],
     english: bool,
     rich: bool,
+    paragraph_share: float,
 ) -> list[str]:
     """The text of each message; mention_names[i] is whom message i would mention (never its author)."""
     first = corpus.turn_start[turns]
     count = corpus.turn_start[turns + 1] - first
     any_one = first + np.minimum((draws.utterance - LAST_UTTERANCE) / (1 - LAST_UTTERANCE) * count, count - 1)
     single = np.where(draws.utterance < LAST_UTTERANCE, first + count - 1, any_one.astype(np.int64))
-    whole = draws.paragraph & (count > 1)
+    whole = (draws.paragraph < paragraph_share / max(corpus.multi_utterance_share, 1e-9)) & (count > 1)
     lo = np.where(whole, first, single).tolist()
     hi = np.where(whole, first + count, single + 1).tolist()
     kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right").tolist()

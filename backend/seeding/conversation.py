@@ -149,6 +149,9 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     top_channel = np.repeat(np.arange(n_channels, dtype=np.int64), threads.tops)
     top_local = repeat_ranges(threads.tops)
     top_key = threads.key[top_channel]
+    if len(top_channel) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return History(empty, empty, empty, empty, empty, empty, empty, empty)
 
     # Sessions: a top-level message starts one with probability 1/SESSION_TOPS (the first always does).
     new = (top_local == 0) | k.chance(TABLE, "session_break", 1.0 / SESSION_TOPS, top_key, top_local)

@@ -119,6 +119,11 @@ class Corpus:
         return self.text.tobytes()
 
     @cached_property
+    def multi_utterance_share(self) -> float:
+        """Share of turns with more than one utterance (the turns a paragraph message can carry)."""
+        return float((np.diff(self.turn_start) > 1).mean()) if self.turns else 0.0
+
+    @cached_property
     def offsets(self) -> list[int]:
         """utterance_start as Python ints, for per-message loops."""
         return self.utterance_start.tolist()  # type: ignore[no-any-return]

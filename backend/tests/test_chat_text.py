@@ -26,7 +26,7 @@ def _draws(
     n: int, *, paragraph: bool, utterance: float, style: int = PLAIN, decoration: float = 0.99
 ) -> Decorated:
     return Decorated(
-        paragraph=np.full(n, paragraph),
+        paragraph=np.full(n, 0.0 if paragraph else 1.0),
         utterance=np.full(n, utterance),
         style=np.full(n, style, dtype=np.uint64),
         decoration=np.full(n, decoration),
@@ -36,7 +36,9 @@ def _draws(
 
 def _texts(turns: list[int], draws: Decorated, rich: bool = False) -> list[str]:
     names = ["Bo"] * len(turns)
-    return message_texts(CORPUS, np.array(turns), draws, names, TOPICS, english=True, rich=rich)
+    return message_texts(
+        CORPUS, np.array(turns), draws, names, TOPICS, english=True, rich=rich, paragraph_share=0.4
+    )
 
 
 def test_paragraph_is_the_whole_turn_and_sentence_one_utterance() -> None:
@@ -71,7 +73,7 @@ def test_every_decoration_is_reachable(rich: bool) -> None:
     assert len(bands) == len(DECORATIONS) and bands[-1] < 1.0
     lows = np.r_[0.0, bands[:-1]]
     draws = Decorated(
-        paragraph=np.zeros(len(bands), dtype=bool),
+        paragraph=np.ones(len(bands)),
         utterance=np.zeros(len(bands)),
         style=np.full(len(bands), PLAIN, dtype=np.uint64),
         decoration=(lows + bands) / 2,  # the middle of each band
@@ -82,3 +84,22 @@ def test_every_decoration_is_reachable(rich: bool) -> None:
     assert texts[2].startswith("Yes! What a finish. https://")
     assert "`" in texts[3] and "```" in texts[4]
     assert texts[6].startswith("**") and "**: Yes! What a finish." in texts[6]
+
+
+def test_paragraph_share_by_count_follows_the_option() -> None:
+    """Only multi-utterance turns can be paragraphs: they are chosen more often, so the count share holds."""
+    assert CORPUS.multi_utterance_share == 0.5  # 2 of the 4 turns
+    rng = np.random.default_rng(3)
+    n = 20_000
+    turns = rng.integers(0, CORPUS.turns, n)
+    draws = Decorated(
+        paragraph=rng.random(n),
+        utterance=rng.random(n),
+        style=np.full(n, PLAIN, dtype=np.uint64),
+        decoration=np.full(n, 0.99),
+        pick=np.zeros(n, dtype=np.uint64),
+    )
+    texts = message_texts(
+        CORPUS, turns, draws, ["Bo"] * n, TOPICS, english=True, rich=False, paragraph_share=0.4
+    )
+    assert abs(sum("\n" in t for t in texts) / n - 0.4) < 0.02

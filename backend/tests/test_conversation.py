@@ -158,3 +158,12 @@ def test_sessions_replay_consecutive_corpus_turns(planned: tuple) -> None:
     same = np.diff(history.channel) == 0
     steps = np.diff(history.corpus_turn)[same]
     assert (steps == 1).mean() > 0.75
+
+
+def test_channels_without_messages() -> None:
+    threads, members, _ = _chunk(np.arange(3, dtype=np.int64))
+    silent = Threads(threads.key, threads.is_dm, threads.tops * 0, threads.replies[:0], threads.floor, END)
+    history = plan_messages(Keyed(3), load_corpus("en_US").conversation_start, silent, members)
+    assert len(history.author) == 0
+    reactions = plan_reactions(Keyed(3), history, np.zeros(0, dtype=np.int64), silent, members)
+    assert len(reactions.user) == 0
