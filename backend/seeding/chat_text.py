@@ -12,7 +12,7 @@ code block, an emoji, or a bold topic; --rich-text doubles every band.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,10 @@ NO_APOSTROPHES = 0.12  # "dont", "im"
 DOUBLED_MARK = 0.15  # "??" or "!!" at the end
 LAUGH = 0.05  # a trailing "lol", "haha", ...
 LAUGHS = ("lol", "haha", "hahaha", "lmao", "hehe", ":D")
+STYLE_SHARES = (LOWER_START, NO_FULL_STOP, ALL_LOWER, NO_APOSTROPHES, DOUBLED_MARK, LAUGH)  # byte i -> bit i
+LOWER_START_BIT, NO_FULL_STOP_BIT, ALL_LOWER_BIT, NO_APOSTROPHES_BIT, DOUBLED_MARK_BIT, LAUGH_BIT = (
+    1 << i for i in range(len(STYLE_SHARES))
+)
 
 
 def decoration_bands(rich: bool) -> FloatArray:
@@ -69,51 +73,55 @@ def message_texts(
     corpus: Corpus,
     turns: IntArray,
     draws: Decorated,
-    mention_names: Sequence[str],
+    mention_name: Callable[[int], str],
     topics: Sequence[str],
     english: bool,
     rich: bool,
     paragraph_share: float,
 ) -> list[str]:
-    """The text of each message; mention_names[i] is whom message i would mention (never its author)."""
+    """The text of each message; mention_name(i) names whom message i would mention (never its author)."""
     first = corpus.turn_start[turns]
     count = corpus.turn_start[turns + 1] - first
     any_one = first + np.minimum((draws.utterance - LAST_UTTERANCE) / (1 - LAST_UTTERANCE) * count, count - 1)
     single = np.where(draws.utterance < LAST_UTTERANCE, first + count - 1, any_one.astype(np.int64))
     whole = (draws.paragraph < paragraph_share / max(corpus.multi_utterance_share, 1e-9)) & (count > 1)
-    lo = np.where(whole, first, single).tolist()
-    hi = np.where(whole, first + count, single + 1).tolist()
+    offsets = corpus.utterance_start
+    begin = offsets[np.where(whole, first, single)].tolist()
+    end = (offsets[np.where(whole, first + count, single + 1)] - 1).tolist()  # the last newline left out
     kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right").tolist()
-    styles = [
-        (_style_share(draws.style, byte) < share).tolist()
-        for byte, share in enumerate(
-            (LOWER_START, NO_FULL_STOP, ALL_LOWER, NO_APOSTROPHES, DOUBLED_MARK, LAUGH)
-        )
-    ]
-    lower, no_stop, all_lower, no_apostrophes, doubled, laugh = styles
+    # One bit per writing style, so a message without any (a third of them) costs one test.
+    styles = np.zeros(len(turns), dtype=np.int64)
+    for byte, share in enumerate(STYLE_SHARES):
+        styles |= (_style_share(draws.style, byte) < share).astype(np.int64) << byte
     pick = (draws.pick >> np.uint64(8)).astype(np.int64).tolist()
-    blob, starts = corpus.blob, corpus.offsets
+    blob, undecorated = corpus.blob, len(DECORATIONS)
     out = []
-    for i in range(len(lo)):
-        a, b = lo[i], hi[i]
-        if b - a == 1:
-            text = blob[starts[a] : starts[b]].decode()
-        else:
-            text = "\n".join(blob[starts[u] : starts[u + 1]].decode() for u in range(a, b))
-        if all_lower[i]:
-            text = text.lower()
-        elif lower[i] and text[:1].isupper() and text[1:2].islower():
-            text = text[0].lower() + text[1:]
-        if no_apostrophes[i]:
-            text = text.replace("'", "")
-        if no_stop[i] and text.endswith(".") and not text.endswith(".."):
-            text = text[:-1]
-        if doubled[i] and text[-1:] in ("?", "!"):
-            text += text[-1]
-        if laugh[i]:
-            text = f"{text} {LAUGHS[pick[i] % len(LAUGHS)]}"
-        out.append(_decorate(text, kind[i], pick[i], mention_names[i], topics, english))
+    for i, (a, b, style, decoration) in enumerate(zip(begin, end, styles.tolist(), kind, strict=True)):
+        text = blob[a:b].decode()
+        if style:
+            text = _restyle(text, style, pick[i])
+        if decoration == 0:
+            text = f"@{mention_name(i)} {text}"
+        elif decoration < undecorated:
+            text = _decorate(text, decoration, pick[i], topics, english)
+        out.append(text)
     return out
+
+
+def _restyle(text: str, style: int, pick: int) -> str:
+    if style & ALL_LOWER_BIT:
+        text = text.lower()
+    elif style & LOWER_START_BIT and text[:1].isupper() and text[1:2].islower():
+        text = text[0].lower() + text[1:]
+    if style & NO_APOSTROPHES_BIT:
+        text = text.replace("'", "")
+    if style & NO_FULL_STOP_BIT and text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
+    if style & DOUBLED_MARK_BIT and text[-1:] in ("?", "!"):
+        text += text[-1]
+    if style & LAUGH_BIT:
+        text = f"{text} {LAUGHS[pick % len(LAUGHS)]}"
+    return text
 
 
 def _style_share(style: UInt64Array, byte: int) -> FloatArray:
@@ -121,9 +129,7 @@ def _style_share(style: UInt64Array, byte: int) -> FloatArray:
     return ((style >> np.uint64(8 * byte)) & np.uint64(0xFF)).astype(np.float64) / 256.0  # type: ignore[no-any-return]
 
 
-def _decorate(text: str, kind: int, p: int, mention: str, topics: Sequence[str], english: bool) -> str:
-    if kind == 0:
-        return f"@{mention} {text}"
+def _decorate(text: str, kind: int, p: int, topics: Sequence[str], english: bool) -> str:
     if kind == 1:
         return f"{OPENERS[p % len(OPENERS)]} {text}" if english else f"{text} {EMOJI[p % len(EMOJI)]}"
     if kind == 2:

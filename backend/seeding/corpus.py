@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 BLOCKED_WORDS_FILE = Path(__file__).with_name("data") / "blocked_words.txt"
 # Bump when the compact form or the way it is built changes: older caches are then ignored.
-CORPUS_FORMAT = "1"
+CORPUS_FORMAT = "2"
 CACHE_ENV = "CHAT_SEED_CACHE_DIR"
 CHITCHAT = "chitchat-dataset"
 CHATTERBOT = "chatterbot-corpus"
@@ -90,7 +90,9 @@ Conversation = list[list[str]]  # turns of utterances
 class Corpus:
     """Conversations as offsets into one UTF-8 blob.
 
-    Utterance u is text[utterance_start[u]:utterance_start[u + 1]]; turn t holds utterances
+    Every utterance is followed by a newline in the blob, so utterance u is
+    text[utterance_start[u]:utterance_start[u + 1] - 1] and the utterances a..b-1 of one turn, on separate
+    lines, are the single slice text[utterance_start[a]:utterance_start[b] - 1]. Turn t holds utterances
     turn_start[t]..turn_start[t + 1] - 1; conversation c holds turns conversation_start[c]..
     conversation_start[c + 1] - 1. Speaker A has a conversation's even turns, B its odd ones.
     """
@@ -128,13 +130,17 @@ class Corpus:
         """utterance_start as Python ints, for per-message loops."""
         return self.utterance_start.tolist()  # type: ignore[no-any-return]
 
+    def lines(self, first: int, end: int) -> str:
+        """Utterances first..end-1 (of one turn), one per line."""
+        return self.blob[self.offsets[first] : self.offsets[end] - 1].decode()
+
     def utterance(self, u: int) -> str:
-        return bytes(self.text[self.utterance_start[u] : self.utterance_start[u + 1]]).decode()
+        return self.lines(u, u + 1)
 
     def turn(self, t: int, separator: str = "\n") -> str:
         """All utterances of turn t, joined."""
-        first, last = self.turn_start[t], self.turn_start[t + 1]
-        return separator.join(self.utterance(u) for u in range(first, last))
+        text = self.lines(int(self.turn_start[t]), int(self.turn_start[t + 1]))
+        return text if separator == "\n" else text.replace("\n", separator)
 
     def conversation(self, c: int) -> Conversation:
         turns = range(self.conversation_start[c], self.conversation_start[c + 1])
@@ -144,7 +150,7 @@ class Corpus:
         blob = self.text.tobytes()
         starts = self.utterance_start.tolist()
         for a, b in itertools.pairwise(starts):
-            yield blob[a:b].decode()
+            yield blob[a : b - 1].decode()
 
 
 # ----- the word filter --------------------------------------------------------------------------------
@@ -265,7 +271,7 @@ def build_corpus(source: str, conversations: Iterable[Conversation], word_filter
             continue
         for turn in conversation:
             for utterance in turn:
-                encoded = utterance.encode()
+                encoded = utterance.encode() + b"\n"  # a separator (utterances hold none: see the sources)
                 chunks.append(encoded)
                 size += len(encoded)
                 utterance_start.append(size)

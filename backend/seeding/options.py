@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -74,7 +75,8 @@ class SeedOptions:
 
     @property
     def dm_channels(self) -> int:
-        return round(self.channels * self.dm_share)
+        """DMs among the channels: the share rounded to the nearest (halves up), as the channels get them."""
+        return math.floor(self.channels * self.dm_share + 0.5)
 
 
 PROFILES: dict[str, dict[str, Any]] = {

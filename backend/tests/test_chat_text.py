@@ -35,9 +35,8 @@ def _draws(
 
 
 def _texts(turns: list[int], draws: Decorated, rich: bool = False) -> list[str]:
-    names = ["Bo"] * len(turns)
     return message_texts(
-        CORPUS, np.array(turns), draws, names, TOPICS, english=True, rich=rich, paragraph_share=0.4
+        CORPUS, np.array(turns), draws, lambda i: "Bo", TOPICS, english=True, rich=rich, paragraph_share=0.4
     )
 
 
@@ -100,6 +99,6 @@ def test_paragraph_share_by_count_follows_the_option() -> None:
         pick=np.zeros(n, dtype=np.uint64),
     )
     texts = message_texts(
-        CORPUS, turns, draws, ["Bo"] * n, TOPICS, english=True, rich=False, paragraph_share=0.4
+        CORPUS, turns, draws, lambda i: "Bo", TOPICS, english=True, rich=False, paragraph_share=0.4
     )
     assert abs(sum("\n" in t for t in texts) / n - 0.4) < 0.02
