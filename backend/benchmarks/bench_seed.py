@@ -57,8 +57,10 @@ from sqlalchemy.engine import make_url
 
 from backend import schema
 from backend.database import make_engine, make_session_factory, mask_url
-from backend.seeding.dataset import ID_TABLES, TABLE_ORDER, Dataset
+from backend.seeding import registry
+from backend.seeding.dataset import Batch, Dataset
 from backend.seeding.options import SeedOptions, estimated_rows, profile_options, resolve_options
+from backend.seeding.pipeline import effective_workers, encoded_batches
 from backend.seeding.writers import PostgresWriter, SqliteWriter
 
 SEED_CLI = ROOT / "backend" / "scripts" / "seed_data.py"
@@ -412,11 +414,12 @@ def orm_seed(url: str, sample_messages: int) -> dict[str, Any]:
 
     o = SeedOptions(**profile_options(PROFILE))
     est = estimated_rows(o)
-    scale = sample_messages / est["messages"]
+    messages = est[Message.__tablename__]
+    scale = sample_messages / messages
     cap = o.max_members or 50
     n_users = max(cap + 1, round(o.users * scale))
     n_channels = max(2, round(o.channels * scale))
-    reply_chance = 1 - o.channels * o.messages_per_channel / est["messages"]  # share of messages that reply
+    reply_chance = 1 - o.channels * o.messages_per_channel / messages  # share of messages that reply
     end = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
     start = end - timedelta(days=o.window_days)
     window = end - start
@@ -443,10 +446,10 @@ def orm_seed(url: str, sample_messages: int) -> dict[str, Any]:
                 need_reactions.append((channel_index, message))
             just_added.clear()
 
-        def add(obj: Any, table: str) -> None:
+        def add(obj: Any) -> None:
             nonlocal pending
             session.add(obj)
-            counts[table] += 1
+            counts[obj.__tablename__] += 1
             pending += 1
             if pending >= COMMIT_EVERY:
                 commit()
@@ -463,7 +466,7 @@ def orm_seed(url: str, sample_messages: int) -> dict[str, Any]:
                 picture=fake.image_url(),
                 bio=fake.text(max_nb_chars=160) if rng.random() < 0.85 else None,
             )
-            add(user, "users")
+            add(user)
             users.append(user)
         commit()  # the channels need the users' ids
 
@@ -483,7 +486,7 @@ def orm_seed(url: str, sample_messages: int) -> dict[str, Any]:
                 if is_private and not is_dm
                 else None,
             )
-            add(channel, "channels")
+            add(channel)
             channels.append(channel)
             owners.append(owner)
         commit()  # the memberships need the channels' ids
@@ -497,7 +500,7 @@ def orm_seed(url: str, sample_messages: int) -> dict[str, Any]:
             for user in [owner, *others]:
                 earliest = max(channel.created_at, user.created_at)
                 joined = fake.date_time_between(earliest, max(earliest, start + window * 0.9), tzinfo=UTC)
-                add(UserChannel(user_id=user.id, channel_id=channel.id, joined_at=joined), "user_channels")
+                add(UserChannel(user_id=user.id, channel_id=channel.id, joined_at=joined))
                 joined_list.append((user, joined))
             members.append(joined_list)
             posted.append([])
@@ -512,7 +515,7 @@ def orm_seed(url: str, sample_messages: int) -> dict[str, Any]:
                 reaction = MessageReaction(
                     message_id=message.id, reaction_id=rng.choice(reactions), user_id=user.id, created_at=at
                 )
-                add(reaction, "message_reactions")
+                add(reaction)
 
         for _ in range(sample_messages):
             channel_index = rng.randrange(len(channels))
@@ -538,7 +541,7 @@ def orm_seed(url: str, sample_messages: int) -> dict[str, Any]:
                 parent_id=parent.id if parent is not None else None,
             )
             just_added.append((channel_index, message))
-            add(message, "messages")
+            add(message)
             while need_reactions:
                 react(*need_reactions.popleft())
         commit()
@@ -570,7 +573,6 @@ def load_options(mpc: int | None) -> SeedOptions:
 def prepare_limit_target(dbs: Databases, backend: str, options: SeedOptions) -> LimitTarget:
     """A fresh, migrated database with one ledger row: the run id and reaction ids the rows are made for."""
     from backend.seeding import ledger
-    from backend.seeding.dataset import GENERATOR_VERSION
     from backend.seeding.reactions import reaction_ids
     from backend.seeding.text import FAKER_VERSION
 
@@ -578,7 +580,9 @@ def prepare_limit_target(dbs: Databases, backend: str, options: SeedOptions) -> 
     engine = make_engine(db.url)
     try:
         with engine.begin() as conn:
-            run_id = ledger.start_run(conn, options, datetime.now(UTC), FAKER_VERSION, GENERATOR_VERSION)
+            run_id = ledger.start_run(
+                conn, options, datetime.now(UTC), FAKER_VERSION, registry.GENERATOR_VERSION
+            )
             ids = reaction_ids(conn)
     finally:
         engine.dispose()
@@ -586,77 +590,35 @@ def prepare_limit_target(dbs: Databases, backend: str, options: SeedOptions) -> 
 
 
 FORMATS = {"postgresql": "copy", "sqlite": "rows"}
-_gen_state: tuple[Dataset, tuple[str, ...]] | None = None
 
 
-def _gen_task(task: tuple[str, int, int]) -> list[tuple[str, int, dict[str, bytes]]]:
-    assert _gen_state is not None
-    dataset, formats = _gen_state
-    kind, lo, hi = task
-    if kind == "users":
-        batches = [dataset.user_batch(lo, hi)]
-    elif kind == "channels":
-        batches = [dataset.channel_batch(lo, hi)]
-    else:
-        batches = dataset.chunk_batches(lo, hi)
-    out = []
-    for batch in batches:
+def _encoder(formats: tuple[str, ...]) -> Callable[[Batch], dict[str, bytes]]:
+    """Encode a batch the way each writer would, pickling the SQLite writer's rows to store them."""
+
+    def encode(batch: Batch) -> dict[str, bytes]:
         encoded = {}
         if "copy" in formats:
             encoded["copy"] = PostgresWriter.encode(batch)
         if "rows" in formats:
             encoded["rows"] = pickle.dumps(SqliteWriter.encode(batch), protocol=pickle.HIGHEST_PROTOCOL)
-        out.append((batch.table, len(batch), encoded))
-    return out
+        return encoded
 
-
-def _gen_worker_init() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates the pool
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _gen_results(
-    dataset: Dataset, formats: tuple[str, ...]
-) -> Iterator[list[tuple[str, int, dict[str, bytes]]]]:
-    """Task results in foreign-key order; worker processes (fork) run a bounded number of tasks ahead."""
-    global _gen_state
-    tasks: list[tuple[str, int, int]] = [("users", lo, hi) for lo, hi in dataset.user_ranges()]
-    tasks += [("channels", lo, hi) for lo, hi in dataset.channel_ranges()]
-    tasks += [("chunk", lo, hi) for lo, hi in dataset.plan.chunks]
-    workers = min(4, os.cpu_count() or 1) if sum(dataset.plan.counts.values()) >= 200_000 else 0
-    _gen_state = (dataset, formats)
-    try:
-        if workers <= 1:
-            for task in tasks:
-                yield _gen_task(task)
-            return
-        import multiprocessing
-
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_gen_worker_init) as pool:
-            pending: deque[Any] = deque()
-            queue = iter(tasks)
-            for task in queue:
-                pending.append(pool.apply_async(_gen_task, (task,)))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                results = pending.popleft().get()
-                task = next(queue, None)
-                if task is not None:
-                    pending.append(pool.apply_async(_gen_task, (task,)))
-                yield results
-    finally:
-        _gen_state = None
+    return encode
 
 
 def generate_files(
     workdir: Path, options: SeedOptions, target: LimitTarget, formats: tuple[str, ...]
 ) -> Path:
     """Encode the run's rows into one file per table and format, streaming; returns the manifest's path."""
-    dataset = Dataset(options, dict.fromkeys(ID_TABLES, 1), target.run_id, target.reaction_ids)
+    dataset = Dataset(
+        options, dict.fromkeys(registry.id_block_tables(), 1), target.run_id, target.reaction_ids
+    )
     planned = dataset.plan.counts
     total = sum(planned.values())
-    files = {fmt: {table: workdir / f"limit-{table}.{fmt}" for table in TABLE_ORDER} for fmt in formats}
+    files = {
+        fmt: {table: workdir / f"limit-{table}.{fmt}" for table in registry.seeded_tables()}
+        for fmt in formats
+    }
     written: Counter[str] = Counter()
     next_report = 0.2
     with contextlib.ExitStack() as stack:
@@ -665,17 +627,17 @@ def generate_files(
             for fmt, tables in files.items()
             for table, path in tables.items()
         }
-        for results in _gen_results(dataset, formats):
-            for table, rows, encoded in results:
-                written[table] += rows
-                if rows:
-                    for fmt, payload in encoded.items():
-                        handles[fmt, table].write(payload)
+        workers = effective_workers(options, total)
+        for table, encoded, rows in encoded_batches(dataset, workers, _encoder(formats)):
+            written[table] += rows
+            if rows:
+                for fmt, payload in encoded.items():
+                    handles[fmt, table].write(payload)
             done = sum(written.values()) / max(total, 1)
             if done >= next_report:
                 say(f"    generated {done:.0%} ({sum(written.values()):,} of {total:,} rows)")
                 next_report = (int(done * 5) + 1) / 5
-    if any(written[table] != planned[table] for table in TABLE_ORDER):
+    if any(written[table] != planned[table] for table in registry.seeded_tables()):
         raise RuntimeError(f"generated {dict(written)} rows but the plan has {planned}")
     sizes = {fmt: sum(path.stat().st_size for path in tables.values()) for fmt, tables in files.items()}
     manifest = workdir / "limit-manifest.json"
@@ -737,7 +699,7 @@ def limit_load(url: str, manifest_path: str, backend: str) -> dict[str, Any]:
         writer.begin(counts)
         timed += time.perf_counter() - started
         statements = 0
-        for table in TABLE_ORDER:
+        for table in registry.seeded_tables():
             chunks: Iterator[Any] = (
                 _copy_chunks(files[table]) if fmt == "copy" else _pickled_batches(files[table])
             )
@@ -751,9 +713,12 @@ def limit_load(url: str, manifest_path: str, backend: str) -> dict[str, Any]:
         transaction.commit()
         timed += time.perf_counter() - started
         wall = time.perf_counter() - wall
-        found = {t: int(conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()) for t in TABLE_ORDER}
+        found = {
+            t: int(conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one())
+            for t in registry.seeded_tables()
+        }
     engine.dispose()
-    if found != {t: counts[t] for t in TABLE_ORDER}:
+    if found != {t: counts[t] for t in registry.seeded_tables()}:
         raise RuntimeError(f"loaded {found} rows, expected {counts}")
     return {
         "rows": sum(found.values()),

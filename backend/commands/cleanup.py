@@ -22,8 +22,6 @@ from backend.cli_support import (
 )
 from backend.database import make_engine
 from backend.seeding.cleanup import (
-    STEP_LABELS,
-    STEPS,
     CleanupPlan,
     CleanupResult,
     Dependent,
@@ -32,6 +30,7 @@ from backend.seeding.cleanup import (
     LedgerChangedError,
     ProgressCallback,
     UnknownRunError,
+    delete_order,
     execute_cleanup,
     plan_cleanup,
     select_runs,
@@ -79,8 +78,9 @@ def _runs_phrase(run_ids: tuple[int, ...]) -> str:
 
 
 def _count_lines(counts: Mapping[str, int]) -> list[str]:
-    width = max(len(label) for label in STEP_LABELS.values())
-    return [f"  {STEP_LABELS[step]:<{width}}  {counts.get(step, 0):>10}" for step in STEPS]
+    tables = delete_order()
+    width = max(len(name) for name in tables)
+    return [f"  {name:<{width}}  {counts.get(name, 0):>10}" for name in tables]
 
 
 def format_plan(plan: CleanupPlan) -> str:
@@ -92,9 +92,11 @@ def format_plan(plan: CleanupPlan) -> str:
 
 
 def _dependent_line(dep: Dependent) -> str:
-    shown = ", ".join(str(i) if isinstance(i, int) else f"({i[0]}, {i[1]})" for i in dep.sample_ids)
+    shown = ", ".join(
+        str(i) if not isinstance(i, tuple) else f"({', '.join(map(str, i))})" for i in dep.sample_ids
+    )
     more = ", ..." if dep.count > len(dep.sample_ids) else ""
-    key = "(user_id, channel_id)" if dep.table == "user_channels" else "id"
+    key = dep.key_columns[0] if len(dep.key_columns) == 1 else f"({', '.join(dep.key_columns)})"
     return f"  {dep.table}: {dep.count} {dep.description}: {key} {shown}{more}"
 
 

@@ -1,9 +1,16 @@
 """Remove exactly what seeding runs wrote, read from the ledger, in reverse foreign-key order.
 
-A row is seeded by the selected runs when its id lies in one of their seed_run_blocks (users, channels,
-messages, message_reactions) or, for user_channels, when seed_run_id names one of them. Everything else is
-"real", including rows of runs that were not selected. Counts and deletes are set-based SQL over id ranges
-(the handful of ledger rows are read, never a data row). The caller owns the transaction.
+A row is seeded by the selected runs when its table is seeded (backend/seeding/registry.py) and its id lies
+in one of their seed_run_blocks (tables with an integer id) or its seed_run_id names one of them (tables
+without). Everything else is "real", including rows of runs that were not selected.
+
+What depends on seeded rows is read from the database itself (SQLAlchemy's inspector), not from our models:
+every foreign key the database reports that points into a seeded table, so a table the app added without a
+model here is seen too. A real row referencing a row to be removed is a dependent: cleanup refuses, naming
+the table, the constraint, the count and a few keys, before any delete. With cascade, dependents go too, and
+whatever references them, to a fixed point. Deletes run in reverse foreign-key order of the database's
+tables, set-based in SQL over id ranges; a table that references itself (messages.parent_id) is deleted
+leaves first on SQLite, which checks RESTRICT row by row. The caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -13,10 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
     Connection,
-    Delete,
     Select,
     and_,
     delete,
@@ -24,55 +29,36 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    inspect,
     not_,
     or_,
     select,
     table,
     text,
+    true,
+    tuple_,
     update,
 )
 from sqlalchemy import column as sql_column
-from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.expression import ColumnClause, TableClause
 
 from backend.models import Base
+from backend.seeding import registry
 
-USERS = Base.metadata.tables["users"]
-CHANNELS = Base.metadata.tables["channels"]
-MEMBERSHIPS = Base.metadata.tables["user_channels"]
-MESSAGES = Base.metadata.tables["messages"]
-MESSAGE_REACTIONS = Base.metadata.tables["message_reactions"]
-SEED_RUNS = Base.metadata.tables["seed_runs"]
-SEED_RUN_BLOCKS = Base.metadata.tables["seed_run_blocks"]
-
-# Tables whose seeded rows are found by id block; user_channels is found by its seed_run_id mark.
-BLOCK_TABLES = ("users", "channels", "messages", "message_reactions")
-
-# The delete order: children before parents.
-STEPS = (
-    "message_reactions",
-    "replies",
-    "top_level_messages",
-    "user_channels",
-    "channels",
-    "users",
-    "seed_runs",
-)
-STEP_LABELS = {
-    "message_reactions": "message_reactions",
-    "replies": "messages (replies)",
-    "top_level_messages": "messages (top-level)",
-    "user_channels": "user_channels",
-    "channels": "channels",
-    "users": "users",
-    "seed_runs": "seed_runs",
-}
+SEED_RUNS = Base.metadata.tables[registry.SEED_RUNS]
+SEED_RUN_BLOCKS = Base.metadata.tables[registry.SEED_RUN_BLOCKS]
 SAMPLE_SIZE = 5
 
 Range = tuple[int, int]
 Ranges = tuple[Range, ...]
-SampleId = int | tuple[int, int]
-# Called after each delete statement with (what was deleted, how many rows).
+SampleId = int | tuple[Any, ...]
+# Called after each delete statement with (the table deleted from, how many rows).
 ProgressCallback = Callable[[str, int], None]
+
+
+def delete_order() -> tuple[str, ...]:
+    """The tables a cleanup counts and removes seeded rows from, children first, then the ledger's runs."""
+    return (*reversed(registry.seeded_tables()), registry.SEED_RUNS)
 
 
 class CleanupError(Exception):
@@ -95,35 +81,52 @@ class DependentsError(CleanupError):
 
     def __init__(self, dependents: Dependents) -> None:
         self.dependents = dependents
+        first = dependents.kinds[0]
         super().__init__(
-            f"seeded rows have {dependents.total} dependent rows outside the selected seed runs; "
+            f"cannot remove the seeded rows: {first.table}.{', '.join(first.columns)} references them "
+            f"({first.constraint}), and {dependents.total} row(s) outside the selected seed runs in all; "
             "cascade would remove those as well"
         )
 
 
 @dataclass(frozen=True)
 class Dependent:
-    """One kind of real row that references rows being removed; kinds may overlap."""
+    """Real rows that reference rows being removed, through one foreign key; keys may overlap."""
 
-    kind: str
     table: str
-    description: str
+    columns: tuple[str, ...]
+    parent: str
+    constraint: str  # the constraint's name as the database reports it
     count: int
+    key_columns: tuple[str, ...]
     sample_ids: tuple[SampleId, ...]
+
+    @property
+    def kind(self) -> str:
+        return self.constraint
+
+    @property
+    def description(self) -> str:
+        noun = "row" if self.count == 1 else "rows"
+        return f"{noun} whose {', '.join(self.columns)} references seeded {self.parent} ({self.constraint})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "table": self.table,
+            "columns": list(self.columns),
+            "references": self.parent,
+            "constraint": self.constraint,
             "description": self.description,
             "count": self.count,
+            "key": list(self.key_columns),
             "sample_ids": [list(i) if isinstance(i, tuple) else i for i in self.sample_ids],
         }
 
 
 @dataclass(frozen=True)
 class Dependents:
-    """The dependents check: per kind (kinds may overlap) and distinct rows per table."""
+    """The dependents check: per foreign key (they may overlap) and distinct rows per table."""
 
     kinds: tuple[Dependent, ...] = ()
     rows: Mapping[str, int] = field(default_factory=dict)  # table -> distinct dependent rows
@@ -144,7 +147,7 @@ class CleanupPlan:
     """What a cleanup of these runs would remove, and what stands in its way."""
 
     run_ids: tuple[int, ...]
-    counts: Mapping[str, int]  # step -> seeded rows, in STEPS order
+    counts: Mapping[str, int]  # table -> seeded rows, in delete_order()
     dependents: Dependents = field(default_factory=Dependents)
 
     @property
@@ -167,7 +170,7 @@ class CleanupPlan:
 @dataclass(frozen=True)
 class CleanupResult:
     run_ids: tuple[int, ...]
-    removed: Mapping[str, int]  # step -> seeded rows removed, in STEPS order
+    removed: Mapping[str, int]  # table -> seeded rows removed, in delete_order()
     dependents: Dependents = field(default_factory=Dependents)  # what cascade found (and removed)
     dependents_removed: Mapping[str, int] = field(default_factory=dict)  # table -> real rows removed
 
@@ -200,18 +203,18 @@ def merge_ranges(ranges: Iterable[Range]) -> Ranges:
 
 
 def load_ranges(connection: Connection, run_ids: Sequence[int] | None = None) -> dict[str, Ranges]:
-    """The merged id blocks per table of the given runs (of every run when run_ids is None)."""
+    """The merged id blocks per id-block table of the given runs (of every run when run_ids is None)."""
     query = select(SEED_RUN_BLOCKS.c.table_name, SEED_RUN_BLOCKS.c.first_id, SEED_RUN_BLOCKS.c.last_id)
     if run_ids is not None:
         query = query.where(SEED_RUN_BLOCKS.c.run_id.in_(list(run_ids)))
-    collected: dict[str, list[Range]] = {name: [] for name in BLOCK_TABLES}
+    collected: dict[str, list[Range]] = {name: [] for name in registry.id_block_tables()}
     for name, first, last in connection.execute(query):
         if name in collected:
             collected[name].append((int(first), int(last)))
     return {name: merge_ranges(pairs) for name, pairs in collected.items()}
 
 
-def in_ranges(col: ColumnElement[Any] | Column[Any], ranges: Ranges) -> ColumnElement[bool]:
+def in_ranges(col: ColumnElement[Any], ranges: Ranges) -> ColumnElement[bool]:
     """col lies in one of the ranges. Literal bounds let PostgreSQL plan index range scans."""
     if not ranges:
         return false()
@@ -220,6 +223,75 @@ def in_ranges(col: ColumnElement[Any] | Column[Any], ranges: Ranges) -> ColumnEl
 
 def _count(connection: Connection, query: Select[Any]) -> int:
     return int(connection.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+
+
+def _key_in(columns: Sequence[ColumnElement[Any]], query: Select[Any]) -> ColumnElement[bool]:
+    return columns[0].in_(query) if len(columns) == 1 else tuple_(*columns).in_(query)
+
+
+# --- the database's own tables and foreign keys ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key as the database reports it."""
+
+    table: str
+    columns: tuple[str, ...]
+    parent: str
+    parent_columns: tuple[str, ...]
+    constraint: str
+
+
+@dataclass(frozen=True)
+class DatabaseTables:
+    """The tables of the database's default schema, their keys and foreign keys, in foreign-key order."""
+
+    tables: Mapping[str, TableClause]
+    keys: Mapping[str, tuple[str, ...]]  # primary key columns (all columns for a table without one)
+    foreign_keys: tuple[ForeignKey, ...]
+    order: tuple[str, ...]  # parents before children
+
+    def col(self, name: str, column: str) -> ColumnClause[Any]:
+        return self.tables[name].c[column]
+
+    def key(self, name: str) -> list[ColumnClause[Any]]:
+        return [self.tables[name].c[c] for c in self.keys[name]]
+
+
+def reflect_tables(connection: Connection) -> DatabaseTables:
+    """Read tables, primary keys and foreign keys from the database (not from our models)."""
+    inspector = inspect(connection)
+    tables: dict[str, TableClause] = {}
+    keys: dict[str, tuple[str, ...]] = {}
+    fks: list[ForeignKey] = []
+    for name in sorted(inspector.get_table_names()):
+        columns = [c["name"] for c in inspector.get_columns(name)]
+        tables[name] = table(name, *(sql_column(c) for c in columns))
+        keys[name] = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or columns)
+        for fk in inspector.get_foreign_keys(name):
+            if fk.get("referred_schema") not in (None, inspector.default_schema_name):
+                continue
+            cols, parent = tuple(fk["constrained_columns"]), fk["referred_table"]
+            constraint = fk.get("name") or f"{name}({', '.join(cols)}) -> {parent}"
+            fks.append(ForeignKey(name, cols, parent, tuple(fk["referred_columns"]), constraint))
+    return DatabaseTables(tables, keys, tuple(fks), _fk_order(tables, fks))
+
+
+def _fk_order(tables: Iterable[str], fks: Sequence[ForeignKey]) -> tuple[str, ...]:
+    """Parents before children (self-references ignored); tables caught in a cycle last, by name."""
+    remaining = set(tables)
+    parents = {
+        name: {fk.parent for fk in fks if fk.table == name and fk.parent != name} for name in remaining
+    }
+    order: list[str] = []
+    while remaining:
+        ready = sorted(n for n in remaining if not (parents[n] & remaining))
+        if not ready:
+            ready = sorted(remaining)
+        order += ready
+        remaining -= set(ready)
+    return tuple(order)
 
 
 # --- run selection ---------------------------------------------------------------------------------------
@@ -251,161 +323,107 @@ def select_runs(
 
 @dataclass(frozen=True)
 class _Selection:
-    """Predicates for 'seeded by the selected runs', per table."""
+    """Predicates for 'seeded by the selected runs', over the database's tables."""
 
     run_ids: tuple[int, ...]
     ranges: Mapping[str, Ranges]
+    db: DatabaseTables
 
-    def users(self, col: ColumnElement[Any] | Column[Any] = USERS.c.id) -> ColumnElement[bool]:
-        return in_ranges(col, self.ranges["users"])
+    def seeded(self, name: str) -> ColumnElement[bool]:
+        """Rows of table `name` that the selected runs wrote."""
+        if name in self.ranges:
+            return in_ranges(self.db.col(name, "id"), self.ranges[name])
+        if name in registry.marked_tables() and self.run_ids:
+            return self.db.col(name, registry.MARK_COLUMN).in_(list(self.run_ids))
+        return false()
 
-    def channels(self, col: ColumnElement[Any] | Column[Any] = CHANNELS.c.id) -> ColumnElement[bool]:
-        return in_ranges(col, self.ranges["channels"])
+    def not_seeded(self, name: str) -> ColumnElement[bool]:
+        if name in self.ranges:
+            return not_(self.seeded(name))
+        if name in registry.marked_tables() and self.run_ids:
+            mark = self.db.col(name, registry.MARK_COLUMN)
+            # NOT IN alone would drop the NULL-marked (real) rows.
+            return or_(mark.is_(None), mark.not_in(list(self.run_ids)))
+        return true()
 
-    def messages(self, col: ColumnElement[Any] | Column[Any] = MESSAGES.c.id) -> ColumnElement[bool]:
-        return in_ranges(col, self.ranges["messages"])
+    def references(self, fk: ForeignKey, doomed: Mapping[str, TableClause]) -> ColumnElement[bool]:
+        """Rows of fk.table whose fk points at a seeded row of fk.parent (or a doomed one, when given)."""
+        cols = [self.db.col(fk.table, c) for c in fk.columns]
+        parent_cols = [self.db.col(fk.parent, c) for c in fk.parent_columns]
+        if fk.parent in self.ranges and fk.parent_columns == ("id",):
+            hit = in_ranges(cols[0], self.ranges[fk.parent])
+        else:
+            hit = _key_in(cols, select(*parent_cols).where(self.seeded(fk.parent)))
+        work = doomed.get(fk.parent)
+        if work is not None:
+            # The work table holds the parent's key columns; a foreign key names the same ones or a unique.
+            if list(fk.parent_columns) == list(self.db.keys[fk.parent]):
+                hit = or_(hit, _key_in(cols, select(*work.c)))
+            else:
+                inner = select(*parent_cols).where(_key_in(self.db.key(fk.parent), select(*work.c)))
+                hit = or_(hit, _key_in(cols, inner))
+        return hit
 
-    def reactions(self) -> ColumnElement[bool]:
-        return in_ranges(MESSAGE_REACTIONS.c.id, self.ranges["message_reactions"])
-
-    def memberships(self) -> ColumnElement[bool]:
-        if not self.run_ids:
-            return false()
-        return MEMBERSHIPS.c.seed_run_id.in_(list(self.run_ids))
-
-    def not_memberships(self) -> ColumnElement[bool]:
-        # NOT IN alone would drop the NULL-marked (real) rows.
-        return or_(MEMBERSHIPS.c.seed_run_id.is_(None), not_(self.memberships()))
+    def dependents_of(self, fk: ForeignKey) -> ColumnElement[bool]:
+        return and_(self.references(fk, {}), self.not_seeded(fk.table))
 
 
-def _selection(connection: Connection, run_ids: Sequence[int]) -> _Selection:
+def _selection(
+    connection: Connection, run_ids: Sequence[int], db: DatabaseTables | None = None
+) -> _Selection:
     run_ids = tuple(run_ids)
-    ranges = load_ranges(connection, run_ids) if run_ids else {name: () for name in BLOCK_TABLES}
-    return _Selection(run_ids, ranges)
+    ranges = load_ranges(connection, run_ids) if run_ids else dict.fromkeys(registry.id_block_tables(), ())
+    return _Selection(run_ids, ranges, db or reflect_tables(connection))
+
+
+def _into_seeded(sel: _Selection) -> list[ForeignKey]:
+    seeded = set(registry.seeded_tables())
+    return [fk for fk in sel.db.foreign_keys if fk.parent in seeded]
 
 
 def _seeded_counts(connection: Connection, sel: _Selection) -> dict[str, int]:
-    counts = dict.fromkeys(STEPS, 0)
+    counts = dict.fromkeys(delete_order(), 0)
     if not sel.run_ids:
         return counts
-    counts["message_reactions"] = _count(connection, select(MESSAGE_REACTIONS.c.id).where(sel.reactions()))
-    replies, top_level = connection.execute(
-        select(
-            func.count(MESSAGES.c.parent_id),
-            func.count() - func.count(MESSAGES.c.parent_id),
-        ).where(sel.messages())
-    ).one()
-    counts["replies"], counts["top_level_messages"] = int(replies), int(top_level)
-    counts["user_channels"] = _count(connection, select(MEMBERSHIPS.c.user_id).where(sel.memberships()))
-    counts["channels"] = _count(connection, select(CHANNELS.c.id).where(sel.channels()))
-    counts["users"] = _count(connection, select(USERS.c.id).where(sel.users()))
-    counts["seed_runs"] = _count(connection, select(SEED_RUNS.c.id).where(SEED_RUNS.c.id.in_(sel.run_ids)))
+    for name in registry.seeded_tables():
+        counts[name] = _count(connection, select(*sel.db.key(name)).where(sel.seeded(name)))
+    counts[registry.SEED_RUNS] = _count(
+        connection, select(SEED_RUNS.c.id).where(SEED_RUNS.c.id.in_(sel.run_ids))
+    )
     return counts
-
-
-@dataclass(frozen=True)
-class _DependentKind:
-    kind: str
-    table: str
-    description: str
-    where: Callable[[_Selection], ColumnElement[bool]]
-
-
-def _not_seeded_message(sel: _Selection) -> ColumnElement[bool]:
-    return not_(sel.messages())
-
-
-def _not_seeded_reaction(sel: _Selection) -> ColumnElement[bool]:
-    return not_(sel.reactions())
-
-
-DEPENDENT_KINDS = (
-    _DependentKind(
-        "message_in_seeded_channel",
-        "messages",
-        "messages or replies in a seeded channel",
-        lambda s: and_(s.channels(MESSAGES.c.channel_id), _not_seeded_message(s)),
-    ),
-    _DependentKind(
-        "reply_to_seeded_message",
-        "messages",
-        "replies to a seeded message",
-        lambda s: and_(s.messages(MESSAGES.c.parent_id), _not_seeded_message(s)),
-    ),
-    _DependentKind(
-        "reaction_on_seeded_message",
-        "message_reactions",
-        "reactions on a seeded message",
-        lambda s: and_(s.messages(MESSAGE_REACTIONS.c.message_id), _not_seeded_reaction(s)),
-    ),
-    _DependentKind(
-        "membership_in_seeded_channel",
-        "user_channels",
-        "memberships in a seeded channel",
-        lambda s: and_(s.channels(MEMBERSHIPS.c.channel_id), s.not_memberships()),
-    ),
-    _DependentKind(
-        "membership_of_seeded_user",
-        "user_channels",
-        "memberships of a seeded user",
-        lambda s: and_(s.users(MEMBERSHIPS.c.user_id), s.not_memberships()),
-    ),
-    _DependentKind(
-        "channel_owned_by_seeded_user",
-        "channels",
-        "channels owned by a seeded user",
-        lambda s: and_(s.users(CHANNELS.c.owner_id), not_(s.channels())),
-    ),
-    _DependentKind(
-        "message_by_seeded_user",
-        "messages",
-        "messages written by a seeded user",
-        lambda s: and_(s.users(MESSAGES.c.user_id), _not_seeded_message(s)),
-    ),
-    _DependentKind(
-        "reaction_by_seeded_user",
-        "message_reactions",
-        "reactions made by a seeded user",
-        lambda s: and_(s.users(MESSAGE_REACTIONS.c.user_id), _not_seeded_reaction(s)),
-    ),
-)
-
-_KEYS: dict[str, tuple[Column[Any], ...]] = {
-    "messages": (MESSAGES.c.id,),
-    "message_reactions": (MESSAGE_REACTIONS.c.id,),
-    "channels": (CHANNELS.c.id,),
-    "user_channels": (MEMBERSHIPS.c.user_id, MEMBERSHIPS.c.channel_id),
-}
 
 
 def _find_dependents(connection: Connection, sel: _Selection) -> Dependents:
     if not sel.run_ids:
         return Dependents()
     found = []
-    for kind in DEPENDENT_KINDS:
-        keys = _KEYS[kind.table]
-        query = select(*keys).where(kind.where(sel))
+    fks = _into_seeded(sel)
+    for fk in sorted(fks, key=lambda f: (sel.db.order.index(f.table), f.constraint)):
+        keys = sel.db.key(fk.table)
+        query = select(*keys).where(sel.dependents_of(fk))
         count = _count(connection, query)
         if not count:
             continue
         rows = connection.execute(query.order_by(*keys).limit(SAMPLE_SIZE)).all()
-        samples = tuple(int(r[0]) if len(r) == 1 else (int(r[0]), int(r[1])) for r in rows)
-        found.append(Dependent(kind.kind, kind.table, kind.description, count, samples))
-    # Kinds overlap (a real reply in a seeded channel to a seeded message): count each row once.
+        samples = tuple(r[0] if len(r) == 1 else tuple(r) for r in rows)
+        found.append(
+            Dependent(fk.table, fk.columns, fk.parent, fk.constraint, count, sel.db.keys[fk.table], samples)
+        )
+    # Foreign keys overlap (a real reply in a seeded channel to a seeded message): count each row once.
     distinct = {}
-    for table_name in dict.fromkeys(d.table for d in found):
-        either = or_(*(k.where(sel) for k in DEPENDENT_KINDS if k.table == table_name))
-        distinct[table_name] = _count(connection, select(*_KEYS[table_name]).where(either))
+    for name in dict.fromkeys(d.table for d in found):
+        either = or_(*(sel.dependents_of(fk) for fk in fks if fk.table == name))
+        distinct[name] = _count(connection, select(*sel.db.key(name)).where(either))
     return Dependents(tuple(found), distinct)
 
 
 def find_dependents(connection: Connection, run_ids: Sequence[int]) -> Dependents:
-    """Real rows (outside these runs) that reference rows the cleanup would remove: count and sample ids."""
+    """Real rows (outside these runs) that reference rows the cleanup would remove: count and sample keys."""
     return _find_dependents(connection, _selection(connection, run_ids))
 
 
 def plan_cleanup(connection: Connection, run_ids: Sequence[int]) -> CleanupPlan:
-    """Per-step counts of the seeded rows these runs' cleanup would remove, and the dependents in the way."""
+    """Per-table counts of the seeded rows these runs' cleanup would remove, and the dependents in the way."""
     sel = _selection(connection, run_ids)
     return CleanupPlan(
         run_ids=sel.run_ids,
@@ -417,91 +435,89 @@ def plan_cleanup(connection: Connection, run_ids: Sequence[int]) -> CleanupPlan:
 # --- execution -------------------------------------------------------------------------------------------
 
 
+def _temp_keys(connection: Connection, sel: _Selection, name: str, number: int) -> TableClause:
+    """A fresh session-private table for the keys of `name`'s doomed real rows (cascade's work list)."""
+    work = f"cleanup_doomed_{number}"
+    shape = select(*sel.db.key(name)).where(false())
+    query = str(shape.compile(connection, compile_kwargs={"literal_binds": True}))
+    if connection.dialect.name == "postgresql":
+        schema, ddl = "pg_temp", f"CREATE TEMPORARY TABLE {work} ON COMMIT DROP AS {query}"
+    else:
+        schema, ddl = "temp", f"CREATE TEMPORARY TABLE {work} AS {query}"
+    # Belt and braces: a leftover from an earlier cleanup on this pooled connection must not leak in.
+    connection.execute(text(f"DROP TABLE IF EXISTS {schema}.{work}"))
+    connection.execute(text(ddl))
+    return table(work, *(sql_column(c) for c in sel.db.keys[name]), schema=schema)
+
+
+def _cascade_sets(connection: Connection, sel: _Selection) -> dict[str, TableClause]:
+    """Work tables of the real rows that must go for the seeded rows to go: to a fixed point."""
+    doomed: dict[str, TableClause] = {}
+    seeded = set(registry.seeded_tables())
+    while True:
+        added = 0
+        for fk in sel.db.foreign_keys:
+            if fk.parent not in seeded and fk.parent not in doomed:
+                continue
+            if fk.table not in doomed:
+                if not connection.execute(
+                    select(exists().where(sel.references(fk, doomed), sel.not_seeded(fk.table)))
+                ).scalar():
+                    continue
+                doomed[fk.table] = _temp_keys(connection, sel, fk.table, len(doomed))
+            work = doomed[fk.table]
+            keys = sel.db.key(fk.table)
+            rows = select(*keys).where(
+                sel.references(fk, doomed),
+                sel.not_seeded(fk.table),
+                not_(_key_in(keys, select(*work.c))),
+            )
+            added += connection.execute(insert(work).from_select(list(sel.db.keys[fk.table]), rows)).rowcount
+        if not added:
+            return doomed
+
+
 class _Deleter:
     """Runs the delete statements of one cleanup and reports each one."""
 
-    def __init__(self, connection: Connection, progress: ProgressCallback | None) -> None:
+    def __init__(self, connection: Connection, sel: _Selection, progress: ProgressCallback | None) -> None:
         self.connection = connection
+        self.sel = sel
         self.progress = progress
 
-    def run(self, label: str, statement: Delete) -> int:
-        rows = int(self.connection.execute(statement).rowcount)
+    def _run(self, name: str, where: ColumnElement[bool]) -> int:
+        rows = int(self.connection.execute(delete(self.sel.db.tables[name]).where(where)).rowcount)
         if self.progress is not None:
-            self.progress(label, rows)
+            self.progress(name, rows)
         return rows
 
+    def delete(self, name: str, doomed: ColumnElement[bool]) -> int:
+        """Delete the doomed rows of one table.
 
-def _temp_ids(connection: Connection, name: str) -> TableClause:
-    """A fresh session-private table of ids (cascade work lists), qualified so it can never hit a real one."""
-    if connection.dialect.name == "postgresql":
-        schema, ddl = "pg_temp", f"CREATE TEMPORARY TABLE {name} (id BIGINT PRIMARY KEY) ON COMMIT DROP"
-    else:
-        schema, ddl = "temp", f"CREATE TEMPORARY TABLE {name} (id INTEGER PRIMARY KEY)"
-    # Belt and braces: a leftover from an earlier cleanup on this pooled connection must not leak in.
-    connection.execute(text(f"DROP TABLE IF EXISTS {schema}.{name}"))
-    connection.execute(text(ddl))
-    return table(name, sql_column("id"), schema=schema)
-
-
-def _drop_temp(connection: Connection, tmp: TableClause) -> None:
-    connection.execute(text(f"DROP TABLE IF EXISTS {tmp.schema}.{tmp.name}"))
-
-
-def _cascade_sets(connection: Connection, sel: _Selection) -> tuple[TableClause, TableClause]:
-    """Fill work tables with the real channels and messages that must go for the seeded rows to go."""
-    channels = _temp_ids(connection, "cleanup_doomed_channels")
-    messages = _temp_ids(connection, "cleanup_doomed_messages")
-    connection.execute(
-        insert(channels).from_select(
-            ["id"], select(CHANNELS.c.id).where(sel.users(CHANNELS.c.owner_id), not_(sel.channels()))
-        )
-    )
-    doomed_channel = or_(
-        sel.channels(MESSAGES.c.channel_id), MESSAGES.c.channel_id.in_(select(channels.c.id))
-    )
-    connection.execute(
-        insert(messages).from_select(
-            ["id"],
-            select(MESSAGES.c.id).where(
-                not_(sel.messages()),
-                or_(doomed_channel, sel.users(MESSAGES.c.user_id), sel.messages(MESSAGES.c.parent_id)),
-            ),
-        )
-    )
-    # Replies to doomed messages are doomed too, however deep the thread: one level per pass.
-    while True:
-        added = connection.execute(
-            insert(messages).from_select(
-                ["id"],
-                select(MESSAGES.c.id).where(
-                    MESSAGES.c.parent_id.in_(select(messages.c.id)),
-                    MESSAGES.c.id.not_in(select(messages.c.id)),
-                    not_(sel.messages()),
-                ),
+        PostgreSQL checks RESTRICT at the end of each statement, so rows referencing each other (a thread)
+        go in one statement. SQLite checks it row by row as it deletes: there, rows that others still
+        reference wait for the next pass, leaves first, one level of the tree per statement.
+        """
+        self_fks = [fk for fk in self.sel.db.foreign_keys if fk.table == name and fk.parent == name]
+        if not self_fks or self.connection.dialect.name != "sqlite":
+            return self._run(name, doomed)
+        db = self.sel.db
+        child = db.tables[name].alias("child")
+        referenced = or_(
+            *(
+                exists().where(
+                    *(
+                        child.c[c] == db.col(name, p)
+                        for c, p in zip(fk.columns, fk.parent_columns, strict=True)
+                    )
+                )
+                for fk in self_fks
             )
-        ).rowcount
-        if not added:
-            break
-    return channels, messages
-
-
-def _delete_messages(deleter: _Deleter, doomed: ColumnElement[bool], label: str, replies: bool) -> int:
-    """Delete doomed replies (replies=True) or what remains of the doomed messages (the top-level ones).
-
-    PostgreSQL checks RESTRICT at the end of each statement, so a whole thread goes in one statement.
-    SQLite checks it row by row as it deletes, so replies go leaves first, one thread level per statement.
-    """
-    if not replies:
-        return deleter.run(label, delete(MESSAGES).where(doomed))
-    base = and_(doomed, MESSAGES.c.parent_id.is_not(None))
-    if deleter.connection.dialect.name != "sqlite":
-        return deleter.run(label, delete(MESSAGES).where(base))
-    child = MESSAGES.alias("child")
-    leaves = delete(MESSAGES).where(base, ~exists().where(child.c.parent_id == MESSAGES.c.id))
-    total = 0
-    while rows := deleter.run(label, leaves):
-        total += rows
-    return total
+        )
+        total = 0
+        while rows := self._run(name, and_(doomed, not_(referenced))):
+            total += rows
+        return total + self._run(name, doomed)
 
 
 def _lock_runs(connection: Connection, run_ids: Sequence[int]) -> set[int]:
@@ -531,7 +547,7 @@ def execute_cleanup(
     plan was made; DependentsError is raised (before any delete) when dependents exist without cascade.
     """
     if plan.is_empty:
-        return CleanupResult(run_ids=(), removed=dict.fromkeys(STEPS, 0))
+        return CleanupResult(run_ids=(), removed=dict.fromkeys(delete_order(), 0))
     if missing := sorted(set(plan.run_ids) - _lock_runs(connection, plan.run_ids)):
         raise LedgerChangedError(
             f"seed run {', '.join(map(str, missing))} was removed meanwhile; nothing done"
@@ -542,64 +558,38 @@ def execute_cleanup(
     if dependents and not cascade:
         raise DependentsError(dependents)
 
-    deleter = _Deleter(connection, progress)
-    removed = dict.fromkeys(STEPS, 0)
-    extra: dict[str, int] = {}
-    doomed_message = sel.messages()
-    dependent_members = dependent_channels = false()
-    work: tuple[TableClause, TableClause] | None = None
-    if dependents:
-        work = _cascade_sets(connection, sel)
-        channel_ids, message_ids = select(work[0].c.id), select(work[1].c.id)
-        extra["messages"] = _count(connection, message_ids)
-        doomed_message = or_(doomed_message, MESSAGES.c.id.in_(message_ids))
-        dependent_channels = CHANNELS.c.id.in_(channel_ids)
-        dependent_members = and_(
-            sel.not_memberships(),
-            or_(
-                sel.channels(MEMBERSHIPS.c.channel_id),
-                MEMBERSHIPS.c.channel_id.in_(channel_ids),
-                sel.users(MEMBERSHIPS.c.user_id),
-            ),
-        )
-        extra["message_reactions"] = deleter.run(
-            "message_reactions (dependents)",
-            delete(MESSAGE_REACTIONS).where(
-                not_(sel.reactions()),
-                or_(
-                    sel.messages(MESSAGE_REACTIONS.c.message_id),
-                    MESSAGE_REACTIONS.c.message_id.in_(message_ids),
-                    sel.users(MESSAGE_REACTIONS.c.user_id),
-                ),
-            ),
-        )
-    removed["message_reactions"] = deleter.run(
-        "message_reactions", delete(MESSAGE_REACTIONS).where(sel.reactions())
-    )
-    # Seeded and dependent messages go together: either may be the other's parent.
-    deleted_messages = _delete_messages(deleter, doomed_message, STEP_LABELS["replies"], replies=True)
-    deleted_messages += _delete_messages(
-        deleter, doomed_message, STEP_LABELS["top_level_messages"], replies=False
-    )
-    removed["replies"], removed["top_level_messages"] = expected["replies"], expected["top_level_messages"]
-    if deleted_messages != expected["replies"] + expected["top_level_messages"] + extra.get("messages", 0):
-        raise LedgerChangedError("messages changed while the cleanup ran; nothing done, try again")
-    if work is not None:
-        extra["user_channels"] = deleter.run(
-            "user_channels (dependents)", delete(MEMBERSHIPS).where(dependent_members)
-        )
-    removed["user_channels"] = deleter.run("user_channels", delete(MEMBERSHIPS).where(sel.memberships()))
-    if work is not None:
-        extra["channels"] = deleter.run("channels (dependents)", delete(CHANNELS).where(dependent_channels))
-    removed["channels"] = deleter.run("channels", delete(CHANNELS).where(sel.channels()))
-    removed["users"] = deleter.run("users", delete(USERS).where(sel.users()))
+    doomed = _cascade_sets(connection, sel) if dependents else {}
+    extra = {name: _count(connection, select(*work.c)) for name, work in doomed.items()}
+    deleter = _Deleter(connection, sel, progress)
+    removed = dict.fromkeys(delete_order(), 0)
+    removed_extra: dict[str, int] = {}
+    seeded = set(registry.seeded_tables())
+    for name in reversed(sel.db.order):
+        if name not in seeded and name not in doomed:
+            continue
+        where = sel.seeded(name)
+        if name in doomed:
+            where = or_(where, _key_in(sel.db.key(name), select(*doomed[name].c)))
+        deleted = deleter.delete(name, where)
+        wanted = expected.get(name, 0) + extra.get(name, 0)
+        if deleted != wanted:
+            raise LedgerChangedError(
+                f"{name} changed while the cleanup ran ({deleted} rows instead of {wanted}); "
+                "nothing done, try again"
+            )
+        if name in seeded:
+            removed[name] = expected[name]
+        if extra.get(name):
+            removed_extra[name] = extra[name]
     # Blocks go with their run (ON DELETE CASCADE).
-    removed["seed_runs"] = deleter.run("seed_runs", delete(SEED_RUNS).where(SEED_RUNS.c.id.in_(sel.run_ids)))
-    for tmp in work or ():
-        _drop_temp(connection, tmp)
+    runs = sel.db.col(registry.SEED_RUNS, "id").in_(sel.run_ids)
+    removed[registry.SEED_RUNS] = deleter.delete(registry.SEED_RUNS, runs)
+    schema = "pg_temp" if connection.dialect.name == "postgresql" else "temp"
+    for work in doomed.values():
+        connection.execute(text(f"DROP TABLE IF EXISTS {schema}.{work.name}"))
     return CleanupResult(
         run_ids=sel.run_ids,
         removed=removed,
         dependents=dependents,
-        dependents_removed=extra,
+        dependents_removed=removed_extra,
     )

@@ -9,10 +9,8 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from backend.models import SeedRun, SeedRunBlock
-from backend.seeding.dataset import ID_TABLES, TABLE_ORDER
+from backend.seeding import registry
 from backend.seeding.options import SeedOptions
-
-LOCKED_TABLES = ", ".join((*TABLE_ORDER, "seed_runs"))
 
 
 def find_completed_run(connection: Connection, options: SeedOptions) -> tuple[int, dict[str, int]] | None:
@@ -25,19 +23,20 @@ def find_completed_run(connection: Connection, options: SeedOptions) -> tuple[in
     if row is None:
         return None
     counts = json.loads(row.row_counts_json)
-    return int(row.id), {table: int(counts.get(table, 0)) for table in TABLE_ORDER}
+    return int(row.id), {table: int(counts.get(table, 0)) for table in registry.seeded_tables()}
 
 
 def lock_for_seeding(connection: Connection) -> None:
     """Keep other writers out while ids are reserved and rows written (readers are not blocked)."""
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"LOCK TABLE {LOCKED_TABLES} IN SHARE ROW EXCLUSIVE MODE")
+        locked = ", ".join(registry.locked_tables())
+        connection.exec_driver_sql(f"LOCK TABLE {locked} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def reserve_id_starts(connection: Connection) -> dict[str, int]:
     """The first id of each table's block: past every existing id and every id a sequence handed out."""
     starts = {}
-    for table in ID_TABLES:
+    for table in registry.id_block_tables():
         top = int(connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
         if connection.dialect.name == "postgresql":
             issued = connection.exec_driver_sql(
@@ -60,7 +59,7 @@ def advance_sequences(
     """Move PostgreSQL's id sequences past the block, so that the app's next inserts don't collide."""
     if connection.dialect.name != "postgresql":
         return  # SQLite hands out max(id) + 1 by itself
-    for table in ID_TABLES:
+    for table in registry.id_block_tables():
         if counts.get(table, 0):
             last = id_starts[table] + counts[table] - 1
             connection.exec_driver_sql(
@@ -116,6 +115,6 @@ def finish_run(
             "last_id": id_starts[table] + counts.get(table, 0) - 1,
             "row_count": counts.get(table, 0),
         }
-        for table in ID_TABLES
+        for table in registry.id_block_tables()
     ]
     connection.execute(insert(SeedRunBlock), blocks)

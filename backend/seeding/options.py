@@ -239,18 +239,10 @@ def resolve_options(
 
 
 def estimated_rows(options: SeedOptions) -> dict[str, int]:
-    """Rough row counts for a profile listing (the dry run computes exact ones)."""
-    members = options.users if options.max_members == 0 else min(options.users, options.max_members)
-    groups = options.channels - options.dm_channels
-    top = options.channels * options.messages_per_channel
-    messages = round(top * (1 + options.reply_share * 1.4))  # threads have 1.4 replies on average
-    return {
-        "users": options.users,
-        "channels": options.channels,
-        "user_channels": options.dm_channels * 2 + round(groups * (2 + members) / 2),
-        "messages": messages,
-        "message_reactions": round(messages * options.reaction_share * (1 + options.max_reactions) / 2),
-    }
+    """Rough row counts per seeded table for a profile listing (the dry run computes exact ones)."""
+    from backend.seeding.registry import estimated_rows as per_entity
+
+    return per_entity(options)
 
 
 def describe_profiles() -> str:

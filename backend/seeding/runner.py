@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import signal
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,10 +13,11 @@ from sqlalchemy import Connection, select
 
 from backend.models import User
 from backend.reference_data import REACTIONS
-from backend.seeding import ledger
-from backend.seeding.dataset import GENERATOR_VERSION, ID_TABLES, TABLE_ORDER, Batch, Dataset
+from backend.seeding import ledger, registry
+from backend.seeding.dataset import Dataset
 from backend.seeding.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS
 from backend.seeding.options import SeedOptions
+from backend.seeding.pipeline import effective_workers, encoded_batches
 from backend.seeding.reactions import missing_reference_reactions, reaction_ids
 from backend.seeding.text import FAKER_VERSION
 from backend.seeding.writers import make_writer
@@ -96,7 +93,7 @@ def plan_only(connection: Connection | None, options: SeedOptions, append: bool 
     """
     if connection is None:
         ids = list(range(1, len(REACTIONS) + 1))
-        dataset = Dataset(options, dict.fromkeys(ID_TABLES, 1), run_id=0, reaction_ids=ids)
+        dataset = Dataset(options, dict.fromkeys(registry.id_block_tables(), 1), run_id=0, reaction_ids=ids)
         return RunSummary(run_id=None, options=options, counts=dataset.plan.counts, dry_run=True)
     if not append:
         existing = ledger.find_completed_run(connection, options)
@@ -104,7 +101,7 @@ def plan_only(connection: Connection | None, options: SeedOptions, append: bool 
             run_id, counts = existing
             return RunSummary(run_id, options, counts, skipped_for_run=run_id, dry_run=True)
     ids = check_preconditions(connection, options)
-    dataset = Dataset(options, dict.fromkeys(ID_TABLES, 1), run_id=0, reaction_ids=ids)
+    dataset = Dataset(options, dict.fromkeys(registry.id_block_tables(), 1), run_id=0, reaction_ids=ids)
     return RunSummary(run_id=None, options=options, counts=dataset.plan.counts, dry_run=True)
 
 
@@ -125,7 +122,9 @@ def seed_database(
             run_id, counts = existing
             return RunSummary(run_id, options, counts, skipped_for_run=run_id)
     ids = check_preconditions(connection, options)
-    run_id = ledger.start_run(connection, options, datetime.now(UTC), FAKER_VERSION, GENERATOR_VERSION)
+    run_id = ledger.start_run(
+        connection, options, datetime.now(UTC), FAKER_VERSION, registry.GENERATOR_VERSION
+    )
     id_starts = ledger.reserve_id_starts(connection)
     dataset = Dataset(options, id_starts, run_id, ids)
     counts = dataset.plan.counts
@@ -133,10 +132,10 @@ def seed_database(
     writer = make_writer(connection)
     writer.begin(counts)
     bars: dict[str, Any] = {}
-    written = dict.fromkeys(TABLE_ORDER, 0)
+    written = dict.fromkeys(counts, 0)
     workers = effective_workers(options, sum(counts.values()))
     log.debug("generating with %s worker process(es)", workers or "no")
-    for table, payload, rows in _batches(dataset, workers, writer.encode):
+    for table, payload, rows in encoded_batches(dataset, workers, writer.encode):
         writer.write(table, payload)
         written[table] += rows
         if table not in bars:
@@ -154,82 +153,3 @@ def seed_database(
     return RunSummary(
         run_id, options, counts, seconds=time.perf_counter() - started, fast_tables=writer.fast_tables
     )
-
-
-# ----- generation, in this process or in worker processes ------------------------------------------
-
-Task = tuple[str, int, int]  # ("users" | "channels" | "chunk", first index, end index)
-Encoded = list[tuple[str, Any, int]]  # (table, payload, rows)
-
-# Generation in workers pays off once a run is big enough to hide a process start behind it.
-PARALLEL_MIN_ROWS = 200_000
-
-_worker_dataset: Dataset | None = None
-_worker_encode: Callable[[Batch], Any] | None = None
-
-
-def _run_task(task: Task) -> Encoded:
-    assert _worker_dataset is not None and _worker_encode is not None
-    kind, lo, hi = task
-    if kind == "users":
-        batches = [_worker_dataset.user_batch(lo, hi)]
-    elif kind == "channels":
-        batches = [_worker_dataset.channel_batch(lo, hi)]
-    else:
-        batches = _worker_dataset.chunk_batches(lo, hi)
-    return [(batch.table, _worker_encode(batch), len(batch)) for batch in batches]
-
-
-def _tasks(dataset: Dataset) -> Iterator[Task]:
-    """Work in foreign-key order: users, channels, then chunks of channels with their contents."""
-    for lo, hi in dataset.user_ranges():
-        yield ("users", lo, hi)
-    for lo, hi in dataset.channel_ranges():
-        yield ("channels", lo, hi)
-    for lo, hi in dataset.plan.chunks:
-        yield ("chunk", lo, hi)
-
-
-def effective_workers(options: SeedOptions, planned_rows: int) -> int:
-    """Worker processes to use: the option when given, else one per core for big runs, none for small ones."""
-    if options.workers > 0:
-        return options.workers
-    if planned_rows < PARALLEL_MIN_ROWS:
-        return 0
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _batches(
-    dataset: Dataset, workers: int, encode: Callable[[Batch], Any]
-) -> Iterator[tuple[str, Any, int]]:
-    """Encoded batches in foreign-key order, generated here (workers=0) or by worker processes.
-
-    Workers run ahead of the writer by a bounded number of tasks, so memory stays flat however big the run.
-    """
-    global _worker_dataset, _worker_encode
-    _worker_dataset, _worker_encode = dataset, encode
-    try:
-        if workers == 0:
-            for task in _tasks(dataset):
-                yield from _run_task(task)
-            return
-        # fork: workers inherit the dataset (pools, run-wide arrays) instead of rebuilding it.
-        context = multiprocessing.get_context("fork")
-        # Workers ignore Ctrl-C: the parent handles it, rolls back and stops them.
-        with context.Pool(
-            workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
-        ) as pool:
-            pending: deque[Any] = deque()
-            tasks = _tasks(dataset)
-            for task in tasks:
-                pending.append(pool.apply_async(_run_task, (task,)))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                results = pending.popleft().get()
-                next_task = next(tasks, None)
-                if next_task is not None:
-                    pending.append(pool.apply_async(_run_task, (next_task,)))
-                yield from results
-    finally:
-        _worker_dataset, _worker_encode = None, None

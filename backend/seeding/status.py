@@ -1,4 +1,5 @@
-"""What the database holds: per table, how many rows are seeded (per the ledger) and how many are real."""
+"""What the database holds: per seeded table (from the registry), how many rows are seeded (per the ledger)
+and how many are real; and the ledger's runs."""
 
 from __future__ import annotations
 
@@ -9,18 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from backend.seeding.cleanup import (
-    CHANNELS,
-    MEMBERSHIPS,
-    MESSAGE_REACTIONS,
-    MESSAGES,
-    SEED_RUNS,
-    USERS,
-    in_ranges,
-    load_ranges,
-)
-
-STATUS_TABLES = ("users", "channels", "user_channels", "messages", "message_reactions")
+from backend.models import Base
+from backend.seeding import registry
+from backend.seeding.cleanup import SEED_RUNS, in_ranges, load_ranges
 
 
 @dataclass(frozen=True)
@@ -80,24 +72,18 @@ def _rows_written(row_counts_json: str) -> int | None:
 def collect_status(connection: Connection) -> Status:
     """Total, seeded and real rows per table, counted in SQL over every run's id blocks; and the runs."""
     ranges = load_ranges(connection)
-    id_tables = {
-        "users": USERS,
-        "channels": CHANNELS,
-        "messages": MESSAGES,
-        "message_reactions": MESSAGE_REACTIONS,
-    }
     tables = []
-    for name in STATUS_TABLES:
-        if name == "user_channels":
-            total, seeded = connection.execute(
-                select(func.count(), func.count(MEMBERSHIPS.c.seed_run_id)).select_from(MEMBERSHIPS)
-            ).one()
-        else:
-            tbl = id_tables[name]
+    for name in registry.seeded_tables():
+        tbl = Base.metadata.tables[name]
+        if name in ranges:
             total = connection.execute(select(func.count()).select_from(tbl)).scalar_one()
             seeded = connection.execute(
                 select(func.count()).select_from(tbl).where(in_ranges(tbl.c.id, ranges[name]))
             ).scalar_one()
+        else:
+            mark = tbl.c[registry.MARK_COLUMN]
+            # A mark names a run still in the ledger: runs are removed only together with their rows.
+            total, seeded = connection.execute(select(func.count(), func.count(mark)).select_from(tbl)).one()
         tables.append(TableStatus(name, int(total), int(seeded)))
     runs = tuple(
         RunStatus(

@@ -1,8 +1,10 @@
 """Invariants of the chat data as SQL: each one selects the keys of the rows that break it.
 
-They hold for any database at head schema, seeded or hand-filled, and give the same answer on SQLite and
-PostgreSQL. Some repeat what a CHECK or UNIQUE constraint already enforces, because a database can be
-migrated from elsewhere, or have had its constraints dropped, and verify must not take them on trust.
+INVARIANTS are the chat's own; entities (backend/seeding/entities/) may add checks for their tables, which
+run after these. They hold for any database at head schema, seeded or hand-filled, and give the same
+answer on SQLite and PostgreSQL. Some repeat what a CHECK or UNIQUE constraint already enforces, because a
+database can be migrated from elsewhere, or have had its constraints dropped, and verify must not take them
+on trust.
 
 Timestamps are compared column to column (on SQLite they are UTC text in one fixed format, so text order
 is time order) and to `now` only through a typed bound parameter, which SQLAlchemy renders per dialect.
@@ -18,6 +20,7 @@ from sqlalchemy import Connection, DateTime, Exists, Select, bindparam, exists, 
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from backend.models import Channel, Message, MessageReaction, User, UserChannel
+from backend.seeding.registry import entity_invariants
 
 SAMPLE_SIZE = 5
 
@@ -212,4 +215,4 @@ def check_invariants(connection: Connection, now: datetime | None = None) -> lis
         raise ValueError("now must be timezone-aware")
     # SQLite stores the UTC wall time as text, so the bound value must be in UTC too.
     now = now.astimezone(UTC)
-    return [check_invariant(connection, invariant, now) for invariant in INVARIANTS]
+    return [check_invariant(connection, invariant, now) for invariant in (*INVARIANTS, *entity_invariants())]

@@ -19,7 +19,8 @@ from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, UniqueCon
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from backend.models import Base
-from backend.seeding.dataset import TABLE_COLUMNS, Batch
+from backend.seeding import registry
+from backend.seeding.dataset import Batch
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ class PostgresWriter:
     def write(self, table: str, payload: Payload) -> None:
         if not payload:
             return
-        columns = ", ".join(TABLE_COLUMNS[table])
+        columns = ", ".join(registry.columns(table))
         started = time.perf_counter()
         self._cursor.copy_expert(
             f"COPY {table} ({columns}) FROM STDIN", io.BytesIO(payload), size=COPY_BUFFER_BYTES
@@ -208,7 +209,7 @@ class SqliteWriter:
     def write(self, table: str, payload: Payload) -> None:
         if not payload:
             return
-        columns = TABLE_COLUMNS[table]
+        columns = registry.columns(table)
         marks = ", ".join("?" * len(columns))
         self._cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", payload)
 

@@ -26,19 +26,10 @@ from backend.models import (
     User,
     UserChannel,
 )
+from backend.seeding import registry
 from backend.tests.helpers import T0
 
-ID_TABLES = ("users", "channels", "messages", "message_reactions")
-DUMP_TABLES = (
-    "reactions",
-    "seed_runs",
-    "seed_run_blocks",
-    "users",
-    "channels",
-    "user_channels",
-    "messages",
-    "message_reactions",
-)
+ID_TABLES = registry.id_block_tables()
 
 
 @dataclass
@@ -236,7 +227,9 @@ def write_seeded_run(
         "messages": run.messages,
         "message_reactions": run.reactions,
     }
-    for table_name, ids in written.items():
+    # Every id-block table gets a block, empty for tables these helpers do not write.
+    for table_name in ID_TABLES:
+        ids = written.get(table_name, [])
         first = starts[table_name]
         assert ids == list(range(first, first + len(ids))), "blocks must be contiguous"
         conn.execute(
@@ -417,8 +410,8 @@ def write_real_rows(conn: Connection, rng: random.Random, real: RealRows, rounds
 def dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, ordered by primary key: equal dumps mean equal data."""
     out = {}
-    for name in DUMP_TABLES:
-        tbl = Base.metadata.tables[name]
+    for tbl in Base.metadata.sorted_tables:
+        name = tbl.name
         pk = list(tbl.primary_key.columns)
         out[name] = [tuple(r) for r in conn.execute(select(tbl).order_by(*pk))]
     return out
@@ -426,11 +419,10 @@ def dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
 
 def row_key(table_name: str, row: tuple[Any, ...]) -> Any:
     """The primary key of a dumped row, in the shapes SeededRun.keys() and RealRows.keys() use."""
-    if table_name == "user_channels":
-        return (row[0], row[1])
-    if table_name == "seed_run_blocks":
-        return (row[0], row[1])
-    return row[0]
+    tbl = Base.metadata.tables[table_name]
+    names = list(tbl.columns.keys())
+    key = [row[names.index(c.name)] for c in tbl.primary_key.columns]
+    return key[0] if len(key) == 1 else tuple(key)
 
 
 def without(

@@ -35,6 +35,7 @@ from backend.models import (
     User,
     UserChannel,
 )
+from backend.seeding import registry
 from backend.seeding.options import SeedOptions, resolve_options
 from backend.seeding.runner import RunSummary, seed_database
 from backend.tests.helpers import REPO_ROOT, SCRIPTS
@@ -43,9 +44,10 @@ AS_OF = "2026-06-01"
 AS_OF_DATE = date.fromisoformat(AS_OF)
 # The as-of date is midnight UTC at the start of that day: the end of the generated time window.
 WINDOW_END = datetime(2026, 6, 1, tzinfo=UTC)
-SEED_TABLES = ("users", "channels", "user_channels", "messages", "message_reactions")
-ID_TABLES = ("users", "channels", "messages", "message_reactions")
-LEDGER_TABLES = ("seed_runs", "seed_run_blocks")
+# From the registry, so that an added entity's tables are covered without editing the tests.
+SEED_TABLES = registry.seeded_tables()
+ID_TABLES = registry.id_block_tables()
+LEDGER_TABLES = (registry.SEED_RUNS, registry.SEED_RUN_BLOCKS)
 ALL_TABLES = (*SEED_TABLES, *LEDGER_TABLES)
 T0 = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -416,7 +418,7 @@ def error_line(stderr: str) -> str:
     return lines[0]
 
 
-SUMMARY_ROW = re.compile(r"^(users|channels|user_channels|messages|message_reactions)\s+([\d,]+)$")
+SUMMARY_ROW = re.compile(rf"^({'|'.join(SEED_TABLES)})\s+([\d,]+)$")
 
 
 def summary_rows(stdout: str) -> dict[str, int]:

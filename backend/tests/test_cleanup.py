@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, insert, text
 
-from backend.models import UserChannel
+from backend.models import Base, UserChannel
 from backend.schema import MIGRATE_COMMAND
+from backend.seeding import registry
 from backend.seeding.cleanup import (
-    STEPS,
     DependentsError,
     UnknownRunError,
+    delete_order,
     execute_cleanup,
     merge_ranges,
     plan_cleanup,
@@ -50,21 +51,16 @@ def _dump(engine: Engine) -> Dump:
 
 
 def _expected_counts(*runs: SeededRun) -> dict[str, int]:
-    return {
-        "message_reactions": sum(len(r.reactions) for r in runs),
-        "replies": sum(len(r.replies) for r in runs),
-        "top_level_messages": sum(len(r.top_level) for r in runs),
-        "user_channels": sum(len(r.memberships) for r in runs),
-        "channels": sum(len(r.channels) for r in runs),
-        "users": sum(len(r.users) for r in runs),
-        "seed_runs": len(runs),
-    }
+    """Seeded rows per table of these runs, in the cleanup's delete order."""
+    counts = {table: sum(len(r.keys().get(table, ())) for r in runs) for table in delete_order()}
+    assert list(counts) == list(delete_order())
+    return counts
 
 
 def _count_in(output: str, label: str) -> int:
     """The number on the line of a per-table listing that starts with label."""
     for line in output.splitlines():
-        if line.strip().startswith(label):
+        if line.split()[:1] == [label]:
             return int(line.split()[-1])
     raise AssertionError(f"no line for {label!r} in:\n{output}")
 
@@ -137,7 +133,7 @@ def test_randomised_interleaving_keeps_every_real_row(db_url: str, engine: Engin
     cleaned = run_script(SCRIPT, "--yes", database_url=db_url)
     assert cleaned.returncode == 0, cleaned.stderr
     rest = [r for r in runs if r is not victim]
-    assert _count_in(cleaned.stdout, "messages (replies)") == sum(len(r.replies) for r in rest)
+    assert _count_in(cleaned.stdout, "messages") == sum(len(r.messages) for r in rest)
     assert _count_in(cleaned.stdout, "users") == sum(len(r.users) for r in rest)
     after = _dump(engine)
     assert after == without(before, *(r.keys() for r in runs))
@@ -159,7 +155,8 @@ def test_execute_refuses_dependents_and_changes_nothing(engine: Engine) -> None:
     with pytest.raises(DependentsError) as caught, engine.begin() as conn:
         execute_cleanup(conn, plan_cleanup(conn, select_runs(conn)))
     kinds = {d.kind for d in caught.value.dependents.kinds}
-    assert kinds == {"message_in_seeded_channel", "reply_to_seeded_message"}
+    assert kinds == {"fk_messages_channel_id_channels", "fk_messages_parent_id_messages"}
+    assert "messages.channel_id references them (fk_messages_channel_id_channels)" in str(caught.value)
     assert caught.value.dependents.rows == {"messages": 1}, "overlapping kinds count the row once"
     assert _dump(engine) == before
 
@@ -177,7 +174,7 @@ def test_rows_of_unselected_runs_are_dependents_too(engine: Engine) -> None:
         )
     with engine.connect() as conn:
         plan = plan_cleanup(conn, [first.run_id])
-        assert [d.kind for d in plan.dependents.kinds] == ["membership_in_seeded_channel"]
+        assert [d.kind for d in plan.dependents.kinds] == ["fk_user_channels_channel_id_channels"]
         assert plan.dependents.kinds[0].sample_ids == ((second.users[0], first.channels[0]),)
         assert not plan_cleanup(conn, select_runs(conn)).dependents
     with engine.begin() as conn:
@@ -248,16 +245,29 @@ def _reaction_by_seeded_user(conn: Connection, run: SeededRun, real: RealRows, b
     return {"message_reactions": {real.reaction(conn, b["message"], run.users[0], b["kind"])}}
 
 
+# One per foreign key into a seeded table, by the constraint's name (test_every_foreign_key_has_a_scenario).
 SCENARIOS: dict[str, Scenario] = {
-    "message_in_seeded_channel": _message_in_seeded_channel,
-    "reply_to_seeded_message": _reply_to_seeded_message,
-    "reaction_on_seeded_message": _reaction_on_seeded_message,
-    "membership_in_seeded_channel": _membership_in_seeded_channel,
-    "membership_of_seeded_user": _membership_of_seeded_user,
-    "channel_owned_by_seeded_user": _channel_owned_by_seeded_user,
-    "message_by_seeded_user": _message_by_seeded_user,
-    "reaction_by_seeded_user": _reaction_by_seeded_user,
+    "fk_messages_channel_id_channels": _message_in_seeded_channel,
+    "fk_messages_parent_id_messages": _reply_to_seeded_message,
+    "fk_message_reactions_message_id_messages": _reaction_on_seeded_message,
+    "fk_user_channels_channel_id_channels": _membership_in_seeded_channel,
+    "fk_user_channels_user_id_users": _membership_of_seeded_user,
+    "fk_channels_owner_id_users": _channel_owned_by_seeded_user,
+    "fk_messages_user_id_users": _message_by_seeded_user,
+    "fk_message_reactions_user_id_users": _reaction_by_seeded_user,
 }
+
+
+def test_every_foreign_key_into_a_seeded_table_has_a_scenario() -> None:
+    """A new table referencing a seeded one (or a new foreign key) needs its refused-then-cascaded case."""
+    seeded = set(registry.seeded_tables())
+    into_seeded = {
+        str(fk.name)
+        for table in Base.metadata.tables.values()
+        for fk in table.foreign_key_constraints
+        if fk.referred_table.name in seeded
+    }
+    assert into_seeded == set(SCENARIOS)
 
 
 def _base_real_rows(conn: Connection, real: RealRows) -> dict[str, int]:
@@ -344,8 +354,12 @@ def test_cascade_follows_threads_channels_and_reactions(db_url: str, engine: Eng
 
     refused = run_script(SCRIPT, "--yes", database_url=db_url)
     assert refused.returncode == 1 and _dump(engine) == before
-    for word in ("replies to a seeded message", "channels owned by a seeded user", "messages written by a"):
-        assert word in refused.stderr
+    for constraint in (
+        "fk_messages_parent_id_messages",
+        "fk_channels_owner_id_users",
+        "fk_messages_user_id_users",
+    ):
+        assert constraint in refused.stderr
 
     with engine.begin() as conn:
         result = execute_cleanup(conn, plan_cleanup(conn, select_runs(conn)), cascade=True)
@@ -366,7 +380,7 @@ def test_cli_removes_all_and_second_run_finds_nothing(db_url: str, engine: Engin
     expected = _expected_counts(*runs)
     assert result.stdout.startswith(f"removed {sum(expected.values())} seeded rows of 2 seed runs (id 1, 2):")
     assert _count_in(result.stdout, "message_reactions") == expected["message_reactions"]
-    assert _count_in(result.stdout, "messages (top-level)") == expected["top_level_messages"]
+    assert _count_in(result.stdout, "messages") == expected["messages"]
     assert _count_in(result.stdout, "seed_runs") == 2
     after = _dump(engine)
     assert after == without(before, *(r.keys() for r in runs))
@@ -403,15 +417,15 @@ def test_cli_dry_run_changes_nothing(db_url: str, engine: Engine, world: Any) ->
     assert text_run.returncode == 0, text_run.stderr
     expected = _expected_counts(runs[0])
     assert text_run.stdout.startswith(f"would remove {sum(expected.values())} rows of 1 seed run")
-    for step, label in (("replies", "messages (replies)"), ("users", "users"), ("user_channels", "user_ch")):
-        assert _count_in(text_run.stdout, label) == expected[step]
+    for table in delete_order():
+        assert _count_in(text_run.stdout, table) == expected[table]
     assert "dry run: nothing was removed" in text_run.stdout
 
     json_run = run_script(SCRIPT, "--dry-run", "--json", database_url=db_url)
     assert json_run.returncode == 0, json_run.stderr
     report = json.loads(json_run.stdout)
     assert report["status"] == "dry run" and report["run_ids"] == [r.run_id for r in runs]
-    assert report["counts"] == _expected_counts(*runs) and list(report["counts"]) == list(STEPS)
+    assert report["counts"] == _expected_counts(*runs) and list(report["counts"]) == list(delete_order())
     assert _dump(engine) == before
 
 

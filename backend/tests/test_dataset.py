@@ -8,11 +8,15 @@ from typing import Any
 import pytest
 
 from backend.reference_data import REACTIONS
-from backend.seeding.dataset import ID_TABLES, TABLE_COLUMNS, TABLE_ORDER, Dataset
+from backend.seeding import registry
+from backend.seeding.dataset import Dataset, chunk_ranges
+from backend.seeding.entities import channel_contents
 from backend.seeding.options import SeedOptions
 from backend.tests.seed_helpers import classify_messages, make_options
 
 REACTION_IDS = list(range(1, len(REACTIONS) + 1))
+ID_TABLES = registry.id_block_tables()
+TABLE_ORDER = registry.seeded_tables()
 STARTS = dict.fromkeys(ID_TABLES, 1)
 
 
@@ -21,15 +25,16 @@ def dataset(options: SeedOptions, starts: dict[str, int] | None = None, run_id: 
 
 
 def all_rows(ds: Dataset, chunks: list[tuple[int, int]] | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row per table; `chunks` replaces the channel contents' chunking (the other entities' stays)."""
     out: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLE_ORDER}
-    for lo, hi in ds.user_ranges():
-        out["users"] += ds.user_batch(lo, hi).rows()
-    for lo, hi in ds.channel_ranges():
-        out["channels"] += ds.channel_batch(lo, hi).rows()
-    for lo, hi in ds.plan.chunks if chunks is None else chunks:
-        for batch in ds.chunk_batches(lo, hi):
-            assert batch.table in ("user_channels", "messages", "message_reactions")
-            out[batch.table] += batch.rows()
+    for entity in ds.entities:
+        ranges = ds.plan.chunks[entity.name]
+        if chunks is not None and entity is channel_contents.ENTITY:
+            ranges = tuple(chunks)
+        for lo, hi in ranges:
+            for batch in ds.generate(entity.name, lo, hi):
+                assert batch.table in entity.tables
+                out[batch.table] += batch.rows()
     return out
 
 
@@ -47,7 +52,7 @@ def test_plan_counts_are_the_rows_generated(small: SeedOptions) -> None:
     rows = all_rows(ds)
     assert {table: len(r) for table, r in rows.items()} == ds.plan.counts
     for table, r in rows.items():
-        assert all(len(row) == len(TABLE_COLUMNS[table]) for row in r)
+        assert all(len(row) == len(registry.columns(table)) for row in r)
 
 
 def test_same_inputs_same_rows(small: SeedOptions) -> None:
@@ -148,3 +153,20 @@ def test_users_without_channels() -> None:
     options = make_options("test", users=5, channels=0)
     rows = all_rows(dataset(options))
     assert len(rows["users"]) == 5 and not rows["channels"] and not rows["messages"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "target", "expected"),
+    [
+        ([1] * 5, 2, ((0, 2), (2, 4), (4, 5))),
+        ([5, 0, 1, 7, 1], 6, ((0, 3), (3, 4), (4, 5))),
+        ([0, 0, 0], 1, ((0, 3),)),
+        ([], 3, ()),
+    ],
+)
+def test_chunks_close_when_their_rows_reach_the_target(
+    rows: list[int], target: int, expected: tuple[tuple[int, int], ...]
+) -> None:
+    import numpy as np
+
+    assert chunk_ranges(np.array(rows, dtype=np.int64), target) == expected

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, insert, select
 from backend.database import make_engine
 from backend.models import Base, Channel, Message, MessageReaction, SeedRun, SeedRunBlock, User, UserChannel
 from backend.seeding import runner
-from backend.seeding.dataset import GENERATOR_VERSION
+from backend.seeding.registry import GENERATOR_VERSION
 from backend.seeding.verify import check_invariants
 from backend.tests.seed_helpers import (
     AS_OF_DATE,
@@ -46,15 +46,10 @@ def _check_blocks(engine: Engine, run_id: int) -> dict[str, tuple[int, int, int]
             conn.execute(select(SeedRun.row_counts_json).where(SeedRun.id == run_id)).scalar_one()
         )
         for table, (first, last, row_count) in blocks.items():
-            model = {
-                "users": User,
-                "channels": Channel,
-                "messages": Message,
-                "message_reactions": MessageReaction,
-            }[table]
+            ids_column = Base.metadata.tables[table].c.id
             ids = list(
                 conn.execute(
-                    select(model.id).where(model.id.between(first, last)).order_by(model.id)
+                    select(ids_column).where(ids_column.between(first, last)).order_by(ids_column)
                 ).scalars()
             )
             assert ids == list(range(first, last + 1)), f"{table}: block {first}..{last} is not contiguous"

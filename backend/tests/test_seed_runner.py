@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 
 from backend.database import make_engine
 from backend.seeding import dataset as dataset_module
-from backend.seeding.dataset import ID_TABLES, Dataset
+from backend.seeding import registry
+from backend.seeding.dataset import Dataset
 from backend.seeding.demo import DEMO_CHANNELS, DEMO_EMAIL_DOMAIN, DEMO_USERS
 from backend.seeding.text import build_pools
 from backend.seeding.verify import check_invariants
@@ -327,11 +328,10 @@ def test_workers_and_chunking_do_not_change_the_data(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Small batches and chunks: many tasks, so worker processes really share the work.
-    monkeypatch.setattr(dataset_module, "BATCH_ROWS", 4)
-    monkeypatch.setattr(dataset_module, "CHUNK_MESSAGES", 60)
+    monkeypatch.setattr(dataset_module, "CHUNK_ROWS", 3)
     options = make_options("test", **OPTIONS)
-    planned = Dataset(options, dict.fromkeys(ID_TABLES, 1), 1, list(range(1, 17)))
-    assert len(planned.plan.chunks) > 3 and len(planned.user_ranges()) > 3
+    planned = Dataset(options, dict.fromkeys(registry.id_block_tables(), 1), 1, list(range(1, 17)))
+    assert all(len(chunks) > 3 for chunks in planned.plan.chunks.values()), planned.plan.chunks
 
     seed(engine, "test", **OPTIONS)
     in_process = _dump(engine)

@@ -1,0 +1,86 @@
+"""Tasks in foreign-key order -> workers -> encoded batches, for the runner and the benchmark alike.
+
+A task is (entity name, first item, end item): one chunk of the plan. Tasks are generated here
+(workers=0) or by forked worker processes that inherit the built Dataset and run a bounded number of tasks
+ahead of the consumer, so memory stays flat however big the run. Results come back in task order, which
+is foreign-key order: every batch's parents were yielded before it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from backend.seeding.dataset import Batch, Dataset
+from backend.seeding.options import SeedOptions
+
+Task = tuple[str, int, int]  # (entity name, first item, end item)
+Encoded = tuple[str, Any, int]  # (table, payload, rows)
+
+# Generation in workers pays off once a run is big enough to hide a process start behind it.
+PARALLEL_MIN_ROWS = 200_000
+
+_worker_dataset: Dataset | None = None
+_worker_encode: Callable[[Batch], Any] | None = None
+
+
+def tasks(dataset: Dataset) -> Iterator[Task]:
+    """Every chunk of every entity, entities in foreign-key order."""
+    for entity in dataset.entities:
+        for lo, hi in dataset.plan.chunks[entity.name]:
+            yield (entity.name, lo, hi)
+
+
+def _run_task(task: Task) -> list[Encoded]:
+    assert _worker_dataset is not None and _worker_encode is not None
+    name, lo, hi = task
+    return [
+        (batch.table, _worker_encode(batch), len(batch)) for batch in _worker_dataset.generate(name, lo, hi)
+    ]
+
+
+def effective_workers(options: SeedOptions, planned_rows: int) -> int:
+    """Worker processes to use: the option when given, else one per core for big runs, none for small ones."""
+    if options.workers > 0:
+        return options.workers
+    if planned_rows < PARALLEL_MIN_ROWS:
+        return 0
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _ignore_interrupts() -> None:
+    # The parent handles Ctrl-C (and a benchmark's SIGTERM): it rolls back and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], Any]) -> Iterator[Encoded]:
+    """(table, encode(batch), rows) for every batch of the run, in foreign-key order."""
+    global _worker_dataset, _worker_encode
+    _worker_dataset, _worker_encode = dataset, encode
+    try:
+        if workers == 0:
+            for task in tasks(dataset):
+                yield from _run_task(task)
+            return
+        # fork: workers inherit the dataset (pools, run-wide arrays) instead of rebuilding it.
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_ignore_interrupts) as pool:
+            pending: deque[Any] = deque()
+            queue = tasks(dataset)
+            for task in queue:
+                pending.append(pool.apply_async(_run_task, (task,)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                results = pending.popleft().get()
+                next_task = next(queue, None)
+                if next_task is not None:
+                    pending.append(pool.apply_async(_run_task, (next_task,)))
+                yield from results
+    finally:
+        _worker_dataset, _worker_encode = None, None
