@@ -1,10 +1,15 @@
 """Channels: one row per channel (DMs, public and private groups, the demo's named channels).
 
-Run-wide: kind, owner and creation time of every channel, which the channel contents read.
+Run-wide: kind, owner, creation time, size, membership run and top-level message count of every channel,
+which the channel contents read. Sizes are skewed (a few big channels, a long tail), then scaled up where
+needed so that the group channels' runs of the user permutation cover every user but the lurker share;
+a channel's owner is the first user of its run. With the "skewed" message spread, bigger channels are also
+busier (with keyed noise), the total staying about channels x messages per channel.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +22,14 @@ from backend.seeding.keyed import IntArray, bijection, column_key
 
 CHANNELS = Channel.__tablename__
 _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O, U to misread when typed
+# Strides for the DM partner permutation: primes, so one that does not divide n is coprime with n.
+_STRIDE_PRIMES = np.array(
+    [1_000_003, 999_983, 1_299_709, 15_485_863, 32_452_843, 49_979_687, 67_867_967, 86_028_121],
+    dtype=np.int64,
+)
+SIZE_SKEW = 3.0  # size = 2 + (cap - 1) * u**SIZE_SKEW: the median channel is an eighth of the biggest
+ACTIVITY_EXPONENT = 0.7  # with the skewed spread, top-level messages grow as size**this
+ACTIVITY_NOISE = 0.5  # ... times a log-normal factor with this sigma
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,26 @@ class ChannelArrays:
     owner: IntArray  # user index
     demo_channel: IntArray  # index into DEMO_CHANNELS, -1 for generated channels
     created: IntArray
+    members: IntArray  # how many members
+    run_start: IntArray  # a generated group channel's first position in the user permutation
+    run_modulus: int  # runs wrap around at this position: users beyond it are lurkers
+    top_messages: IntArray
+
+
+def _evenly(idx: IntArray, share: float) -> np.ndarray:
+    """True for round(n * share) of n indexes spread evenly: index i when round(i * share) steps up."""
+    return np.floor((idx + 1) * share + 0.5) - np.floor(idx * share + 0.5) >= 1  # type: ignore[no-any-return]
+
+
+def user_permutation(ds: Dataset, positions: IntArray) -> IntArray:
+    """The user index at each position of the run's keyed permutation of users (an affine map mod n)."""
+    n = ds.options.users
+    key = column_key(ds.options.seed, CHANNELS, "member_permutation")
+    multiplier = (key >> 24) % n or 1
+    while math.gcd(multiplier, n) != 1:
+        multiplier += 1
+    # Below 2**31 each: the product fits in 64 bits.
+    return (positions % n * (multiplier % (1 << 31)) + key % n) % n  # type: ignore[no-any-return]
 
 
 def prepare(ds: Dataset) -> ChannelArrays:
@@ -36,24 +69,93 @@ def prepare(ds: Dataset) -> ChannelArrays:
     n, n_users = o.channels, o.users
     user_arrays = users.arrays(ds)
     idx = np.arange(n, dtype=np.int64)
-    # Exact shares spread evenly over the indexes: channel c is a DM when floor(c*share) steps up.
-    is_dm = np.floor((idx + 1) * o.dm_share + 1e-9) - np.floor(idx * o.dm_share + 1e-9) >= 1
-    group = idx - np.floor(idx * o.dm_share + 1e-9).astype(np.int64)
-    private_group = (
-        np.floor((group + 1) * o.private_share + 1e-9) - np.floor(group * o.private_share + 1e-9) >= 1
-    )
+    is_dm = _evenly(idx, o.dm_share)
+    group = idx - np.floor(idx * o.dm_share + 0.5).astype(np.int64)
+    private_group = _evenly(group, o.private_share)
     group_index = np.where(is_dm, -1, group)
-    owner = k.integers(CHANNELS, "owner", 0, max(n_users, 1), idx)
     n_demo_channels = len(DEMO_CHANNELS) if o.demo_accounts else 0
     demo = (~is_dm) & (group_index < n_demo_channels)
     demo_channel = np.where(demo, group_index, -1)
+    generated = ~is_dm & ~demo
+
+    cap = n_users if o.max_members == 0 else min(n_users, o.max_members)
+    u = k.uniform(CHANNELS, "members", idx)
+    members = 2 + np.floor((max(cap, 2) - 1) * u**SIZE_SKEW).astype(np.int64)
+    members = np.minimum(members, max(cap, 2))
+    # Enough room in the generated channels for every user who is not a lurker.
+    covered = math.ceil(n_users * (1 - o.lurker_share))
+    have = int(members[generated].sum())
+    if 0 < have < covered:
+        extra = (members - 2).astype(np.float64)
+        room = float(extra[generated].sum())
+        factor = (covered - 2 * int(generated.sum())) / room if room else 0.0
+        grown = 2 + np.ceil(extra * max(factor, 1.0)).astype(np.int64)
+        members = np.where(generated, np.minimum(grown, max(cap, 2)), members)
+    members = np.where(is_dm, 2, members)
+    members = np.where(demo_channel == 0, n_users, members).astype(np.int64)  # the demo's #general: everyone
+    run_modulus = max(covered, int(members[generated].max()) if generated.any() else 1, 1)
+    run_start = np.cumsum(np.where(generated, members, 0)) - np.where(generated, members, 0)
+
+    owner = k.integers(CHANNELS, "owner", 0, max(n_users, 1), idx)  # DMs
+    if n_users:
+        owner = np.where(generated, user_permutation(ds, run_start % run_modulus), owner)
     owner = np.where(demo, group_index % max(user_arrays.n_demo, 1), owner)
     owner_created = user_arrays.created[owner] if n_users else np.zeros(n, dtype=np.int64)
     latest = ds.at(0.75)
     created = owner_created + (k.uniform(CHANNELS, "created_at", idx) * (latest - owner_created)).astype(
         np.int64
     )
-    return ChannelArrays(is_dm, is_dm | private_group, group_index, owner, demo_channel, created)
+    return ChannelArrays(
+        is_dm=is_dm,
+        is_private=is_dm | private_group,
+        group_index=group_index,
+        owner=owner,
+        demo_channel=demo_channel,
+        created=created,
+        members=members,
+        run_start=run_start,
+        run_modulus=run_modulus,
+        top_messages=_top_messages(ds, members, is_dm, idx),
+    )
+
+
+def _top_messages(ds: Dataset, members: IntArray, is_dm: np.ndarray, idx: IntArray) -> IntArray:
+    o, k = ds.options, ds.k
+    m = o.messages_per_channel
+    if o.message_spread == "uniform":
+        return k.integers(CHANNELS, "messages", m // 2, np.full(len(idx), m + m // 2 + 1), idx)
+    if o.message_spread == "skewed" and len(idx) and m:
+        noise = np.exp(ACTIVITY_NOISE * _normal(k.uniform(CHANNELS, "activity", idx)))
+        # A DM talks like a mid-sized channel, not like the smallest one.
+        groups = members[~is_dm] if (~is_dm).any() else members
+        size = np.where(is_dm, max(float(np.median(groups)), 2.0), members.astype(np.float64))
+        weight = size**ACTIVITY_EXPONENT * noise
+        return np.maximum(1, np.round(m * len(idx) * weight / weight.sum())).astype(np.int64)
+    return np.full(len(idx), m, dtype=np.int64)
+
+
+def _normal(u: np.ndarray) -> np.ndarray:
+    """Standard normal quantiles of uniforms (a logistic approximation, good enough for noise)."""
+    clipped = np.clip(u, 1e-9, 1 - 1e-9)
+    return np.log(clipped / (1 - clipped)) / 1.702  # type: ignore[no-any-return]
+
+
+def member_users(ds: Dataset, channel: IntArray, position: IntArray) -> IntArray:
+    """The user index of each (channel, position) membership; position 0 is the owner."""
+    a = arrays(ds)
+    n_users = ds.options.users
+    owner = a.owner[channel]
+    # DMs: the owner and one other user, an affine permutation of the others keyed by the channel.
+    others = max(n_users - 1, 1)
+    usable = _STRIDE_PRIMES[others % _STRIDE_PRIMES != 0]
+    stride = usable[ds.k.integers("user_channels", "stride", 0, len(usable), channel)]
+    start = ds.k.integers("user_channels", "start", 0, others, channel)
+    partner = (start + (position - 1) * stride) % others
+    partner = partner + (partner >= owner)
+    demo = (owner + position) % max(n_users, 1)
+    run = user_permutation(ds, (a.run_start[channel] + position) % a.run_modulus) if n_users else position
+    member = np.where(a.is_dm[channel], np.where(position == 0, owner, partner), run)
+    return np.where(a.demo_channel[channel] >= 0, demo, member)  # type: ignore[no-any-return]
 
 
 def arrays(ds: Dataset) -> ChannelArrays:

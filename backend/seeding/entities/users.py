@@ -11,7 +11,7 @@ from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_time
 from backend.seeding.demo import DEMO_EMAIL_DOMAIN, DEMO_USERS
 from backend.seeding.entities import one_row_per_item
 from backend.seeding.keyed import FloatArray, IntArray, bijection, column_key
-from backend.seeding.text import AVATAR_URL, EMAIL_DOMAINS, slug
+from backend.seeding.text import AVATAR_URL, EMAIL_DOMAINS, name_indexes, slug
 
 USERS = User.__tablename__
 
@@ -33,10 +33,12 @@ def prepare(ds: Dataset) -> UserArrays:
     n = ds.options.users
     k, idx = ds.k, np.arange(n, dtype=np.int64)
     created = ds.start + (k.uniform(USERS, "created_at", idx) * ds.window * 0.6).astype(np.int64)
+    # Distinct (first, family) pairs for distinct users, as far as the locale's name lists go.
+    first, last = name_indexes(ds.options.seed, idx, len(ds.pools.first_names), len(ds.pools.last_names))
     return UserArrays(
         created=created,
-        first_name=k.integers(USERS, "first_name", 0, len(ds.pools.first_names), idx),
-        last_name=k.integers(USERS, "last_name", 0, len(ds.pools.last_names), idx),
+        first_name=first,
+        last_name=last,
         # Pareto-distributed activity: a few users write most of the messages.
         activity=(1.0 - k.uniform(USERS, "activity", idx)) ** (-1.0 / 1.16),
         n_demo=len(DEMO_USERS) if ds.options.demo_accounts else 0,
@@ -61,7 +63,7 @@ def display_name(ds: Dataset, u: int) -> str:
     users = arrays(ds)
     if u < users.n_demo:
         return DEMO_USERS[u][0]
-    return f"{ds.pools.first_names[users.first_name[u]]} {ds.pools.last_names[users.last_name[u]]}"
+    return ds.pools.full_name(users.first_name[u], users.last_name[u])
 
 
 def first_name(ds: Dataset, u: int) -> str:
@@ -96,7 +98,7 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
             email = f"{local}@{DEMO_EMAIL_DOMAIN}"
         else:
             fi, li = users.first_name[u], users.last_name[u]
-            name = f"{pools.first_names[fi]} {pools.last_names[li]}"
+            name = pools.full_name(fi, li)
             local = ".".join(part for part in (users.first_slugs[fi], users.last_slugs[li]) if part) or "user"
             email = f"{local}.{user_id}@{EMAIL_DOMAINS[domain[i]]}"
             bio = pools.bios[bio_pick[i]] if has_bio[i] else None
