@@ -10,6 +10,7 @@ Also two array helpers for flattened per-group data (ranks within runs, concaten
 from __future__ import annotations
 
 import hashlib
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -100,6 +101,21 @@ def bijection(values: npt.ArrayLike, bits: int, key: int) -> IntArray:
             x = x ^ (x >> U64(shift))  # xorshift: invertible
         x = x ^ U64((key >> 7) & mask)
     return x.astype(np.int64)
+
+
+def affine_permutation(values: IntArray, n: int, key: int) -> IntArray:
+    """A keyed permutation of [0, n) for any n (not only powers of two): (a * v + b) mod n with a coprime
+    to n, so distinct values below n map to distinct results. Values are taken mod n first."""
+    if n <= 0:
+        return np.zeros(len(values), dtype=np.int64)
+    multiplier = (key >> 24) % n or 1
+    while math.gcd(multiplier, n) != 1:
+        multiplier += 1
+    shift = key % n
+    if n < 1 << 31:  # both factors below 2**31: the product fits in 64 bits
+        return (values % n * multiplier + shift) % n  # type: ignore[no-any-return]
+    mapped = [(int(v) % n * multiplier + shift) % n for v in np.asarray(values).tolist()]
+    return np.array(mapped, dtype=np.int64)
 
 
 # Array helpers for flattened per-group data (channels' members, messages, ...).

@@ -10,7 +10,6 @@ English, never Latin lorem). Decorations (mentions, links, code, emoji, markdown
 
 from __future__ import annotations
 
-import math
 import pkgutil
 import re
 import unicodedata
@@ -19,7 +18,7 @@ from functools import lru_cache
 
 import faker
 
-from backend.seeding.keyed import IntArray, column_key
+from backend.seeding.keyed import IntArray, affine_permutation, column_key
 
 FAKER_VERSION = faker.VERSION
 
@@ -131,15 +130,7 @@ def name_indexes(seed: int, users: IntArray, n_first: int, n_last: int) -> tuple
     """(first, family) name indexes per user index: a keyed affine permutation of all the pairs, so users
     below n_first * n_last get distinct full names (unique by construction, no retries)."""
     pairs = n_first * n_last
-    if pairs >= 1 << 31:
-        raise ValueError(f"name lists too long for the permutation: {n_first} x {n_last}")
-    key = column_key(seed, "users", "name_pair")
-    multiplier = (key >> 20) % pairs or 1
-    while math.gcd(multiplier, pairs) != 1:
-        multiplier += 1
-    shift = key % pairs
-    # Both factors stay below 2**31 (name lists are far shorter), so the product fits in 64 bits.
-    picked = (multiplier * (users % pairs) + shift) % pairs
+    picked = affine_permutation(users, pairs, column_key(seed, "users", "name_pair"))
     return picked // n_last, picked % n_last
 
 

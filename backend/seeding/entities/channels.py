@@ -18,7 +18,7 @@ from backend.models import Channel
 from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_timestamps
 from backend.seeding.demo import DEMO_CHANNELS
 from backend.seeding.entities import one_row_per_item, users
-from backend.seeding.keyed import IntArray, bijection, column_key
+from backend.seeding.keyed import IntArray, affine_permutation, bijection, column_key
 
 CHANNELS = Channel.__tablename__
 _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O, U to misread when typed
@@ -55,13 +55,8 @@ def _evenly(idx: IntArray, share: float) -> np.ndarray:
 
 def user_permutation(ds: Dataset, positions: IntArray) -> IntArray:
     """The user index at each position of the run's keyed permutation of users (an affine map mod n)."""
-    n = ds.options.users
     key = column_key(ds.options.seed, CHANNELS, "member_permutation")
-    multiplier = (key >> 24) % n or 1
-    while math.gcd(multiplier, n) != 1:
-        multiplier += 1
-    # Below 2**31 each: the product fits in 64 bits.
-    return (positions % n * (multiplier % (1 << 31)) + key % n) % n  # type: ignore[no-any-return]
+    return affine_permutation(positions, ds.options.users, key)
 
 
 def prepare(ds: Dataset) -> ChannelArrays:
