@@ -11,7 +11,7 @@ from sqlalchemy import Engine, insert
 from backend.benchmarks.realism import format_figures, measure
 from backend.models import Message
 from backend.tests.helpers import REPO_ROOT, run_script
-from backend.tests.seed_helpers import T0, insert_real_rows
+from backend.tests.seed_helpers import T0, insert_real_rows, seed
 
 
 def test_figures_of_a_hand_made_chat(engine: Engine) -> None:
@@ -55,3 +55,21 @@ def test_script_on_an_existing_database(db_url: str, engine: Engine) -> None:
     result = run_script("../benchmarks/realism.py", "--database-url", db_url, "--json", cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["messages"] == 3
+
+
+def test_figures_of_the_demo_profile(engine: Engine) -> None:
+    """The issue's realism figures, on a seeded profile (the load profile's are in the README)."""
+    seed(engine, "demo")
+    with engine.connect() as conn:
+        figures = measure(conn)
+    assert figures["gap_median_minutes"] < 10 and figures["gap_share_under_5_minutes"] > 0.6
+    assert figures["self_mention_share"] == 0.0 and figures["mentions"] > 20
+    assert figures["self_reply_share"] < 0.1
+    assert figures["self_reaction_share"] == 0.0
+    assert figures["reaction_delay_p90_hours"] < 24
+    assert figures["name_collision_share"] == 0.0
+    assert figures["users_in_no_channel_share"] == 0.0
+    assert figures["question_share"] > 0.15
+    assert figures["long_duplicate_share"] < 0.05
+    assert figures["channel_size_busiest_over_median"] > 2
+    assert figures["channel_activity_busiest_over_median"] > 2
