@@ -252,11 +252,12 @@ def describe_profiles() -> str:
         options = SeedOptions(**profile_options(name))
         rows = estimated_rows(options)
         members = "all users" if options.max_members == 0 else f"up to {options.max_members}"
+        spread = "" if options.message_spread == "exact" else f" on average ({options.message_spread})"
         lines.append(f"{name}: {PROFILE_DESCRIPTIONS[name]}")
         lines.append(
             f"  users {options.users:,}, channels {options.channels:,} "
             f"({options.dm_share:.0%} DMs, {options.private_share:.0%} of the rest private), "
-            f"{options.messages_per_channel:,} messages per channel, members per channel 2..{members}"
+            f"{options.messages_per_channel:,} messages per channel{spread}, members per channel 2..{members}"
         )
         lines.append(
             f"  replies {options.reply_share:.0%} of top-level messages, reactions on "
