@@ -70,7 +70,7 @@ def prepare(ds: Dataset) -> ContentArrays:
     n = o.channels
     corpus = load_corpus(o.locale)
     # Touched before workers fork, so they share these pages instead of building their own.
-    _ = corpus.blob, corpus.offsets
+    _ = corpus.blob
     top_messages = channels.arrays(ds).top_messages
     n_kinds = len(ds.reaction_ids)
     reaction_cdf = to_cdf([REACTION_POPULARITY[i % len(REACTION_POPULARITY)] for i in range(n_kinds)])
