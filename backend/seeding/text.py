@@ -23,23 +23,6 @@ from backend.seeding.keyed import IntArray, affine_permutation, column_key
 FAKER_VERSION = faker.VERSION
 
 EMOJI = ("👍", "🎉", "😂", "🔥", "🙏", "👀", "🚀", "✅", "💯", "😅", "🤔", "❤️", ":)", "😄", "🙌")
-CHAT_OPENERS = (
-    "hey team,",
-    "quick question:",
-    "fyi",
-    "heads up:",
-    "update:",
-    "+1",
-    "agreed,",
-    "not sure, but",
-    "lgtm!",
-    "thanks!",
-    "good morning ☀️",
-    "btw",
-    "done ✅",
-    "on it",
-    "can someone take a look?",
-)
 CODE_SNIPPETS = (
     "git pull --rebase",
     "make test",
@@ -62,9 +45,7 @@ LINK_HOSTS = ("https://github.com/acme/chat", "https://docs.example.com", "https
 AVATAR_URL = "https://api.dicebear.com/9.x/personas/svg?seed={}"
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 
-SENTENCE_POOL = 4096
-PARAGRAPH_POOL = 1024
-NAME_POOL = 512
+SENTENCE_POOL = 512  # channel descriptions and bio endings
 BIO_POOL = 512
 BIO_MAX = 200
 
@@ -85,7 +66,6 @@ class TextPools:
     first_names: tuple[str, ...]
     last_names: tuple[str, ...]
     sentences: tuple[str, ...]
-    paragraphs: tuple[str, ...]
     bios: tuple[str, ...]
     topics: tuple[str, ...]
     family_first: bool = False  # the locale writes the family name first (ja_JP: 山田 太郎)
@@ -154,14 +134,12 @@ def build_pools(seed: int, locale: str) -> TextPools:
     words.seed_instance(seed)
     names = person_names(locale)
     sentences = tuple(words.sentence(nb_words=4 + i % 11) for i in range(SENTENCE_POOL))
-    paragraphs = tuple(words.paragraph(nb_sentences=2 + i % 4) for i in range(PARAGRAPH_POOL))
     bios = tuple(_bio(people, words) for _ in range(BIO_POOL))
     topics = tuple(dict.fromkeys(topic_word(words.word()) or f"topic{i}" for i in range(256)))
     return TextPools(
         names.first,
         names.last,
         sentences,
-        paragraphs,
         bios,
         topics,
         family_first=names.family_first,
