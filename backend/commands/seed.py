@@ -38,7 +38,12 @@ MAX_LOCK_TIMEOUT_SECONDS = 86_400.0
 OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("users", int, "number of users"),
     ("channels", int, "number of channels (DMs included)"),
-    ("messages_per_channel", int, "mean top-level messages per channel"),
+    ("messages_per_channel", int, "top-level messages per channel (exactly, unless --message-spread)"),
+    (
+        "message_spread",
+        str,
+        "exact (default), uniform (each channel 50-150%% of it) or skewed (busier big channels, a long tail)",
+    ),
     ("dm_share", float, "share of channels that are DMs, 0..1"),
     ("private_share", float, "share of the other channels that are private, 0..1"),
     ("paragraph_share", float, "share of messages that are a paragraph rather than a sentence, 0..1"),
@@ -47,6 +52,7 @@ OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("max_reactions", int, "most reactions on one message"),
     ("max_members", int, "most members of a regular channel (0: up to all users)"),
     ("active_share", float, "share of users that are active, 0..1"),
+    ("lurker_share", float, "share of users in no group channel (default 0: everyone is in one), 0..1"),
     ("window_days", int, "days of history before the as-of date"),
     ("locale", str, "Faker locale for names and text, e.g. en_US, ja_JP, ar_SA"),
     (
@@ -137,7 +143,7 @@ def build_parser(prog: str) -> ArgumentParser:
             "command writes nothing; --append adds another run. Everything is one transaction."
         ),
         epilog=(
-            "subcommands: seed_data.py verify | status | reset (each has --help). "
+            "subcommands: seed_data.py verify | status | reset | show (each has --help). "
             "Remove seeded rows with cleanup_fake_data.py."
         ),
     )

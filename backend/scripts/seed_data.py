@@ -1,9 +1,10 @@
-"""Seed the chat database with a deterministic fake chat; also: verify, status, reset.
+"""Seed the chat database with a deterministic fake chat; also: verify, status, reset, show.
 
 python backend/scripts/seed_data.py [options]          seed (see --help)
 python backend/scripts/seed_data.py verify [options]   check the data's invariants
 python backend/scripts/seed_data.py status [options]   seeded and real rows, and the ledger's runs
 python backend/scripts/seed_data.py reset [options]    remove seeded rows, then seed afresh
+python backend/scripts/seed_data.py show [options]     a channel's latest messages as a chat transcript
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from backend.cli_support import run_cli
 
-SUBCOMMANDS = ("seed", "verify", "status", "reset")
+SUBCOMMANDS = ("seed", "verify", "status", "reset", "show")
 
 
 def main(argv: list[str]) -> int:

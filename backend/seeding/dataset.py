@@ -87,24 +87,6 @@ def batch_from_rows(table: str, names: Sequence[str], rows: Sequence[tuple[Any, 
     return make_batch(table, dict(zip(names, columns, strict=True)))
 
 
-def group_ranks(groups: IntArray) -> IntArray:
-    """For a sorted array of group labels, each element's index within its group."""
-    if len(groups) == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
-    lengths = np.diff(np.r_[starts, len(groups)])
-    return np.arange(len(groups), dtype=np.int64) - np.repeat(starts, lengths)
-
-
-def repeat_ranges(counts: IntArray) -> IntArray:
-    """0..n-1 for each n in counts, concatenated."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.cumsum(counts)
-    return np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
-
-
 def chunk_ranges(rows_per_item: IntArray, target: int) -> tuple[tuple[int, int], ...]:
     """Consecutive item ranges, each closed as soon as its rows reach target (the last may hold fewer)."""
     n = len(rows_per_item)

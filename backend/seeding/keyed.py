@@ -3,11 +3,14 @@
 A stable 64-bit key is derived once per (seed, table, column) with BLAKE2b; rows are then mixed in with the
 SplitMix64 finaliser, vectorised over numpy arrays. No shared RNG state exists, so the order in which values
 are drawn, the number of workers and the backend written to change nothing.
+
+Also two array helpers for flattened per-group data (ranks within runs, concatenated ranges).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -98,3 +101,39 @@ def bijection(values: npt.ArrayLike, bits: int, key: int) -> IntArray:
             x = x ^ (x >> U64(shift))  # xorshift: invertible
         x = x ^ U64((key >> 7) & mask)
     return x.astype(np.int64)
+
+
+def affine_permutation(values: IntArray, n: int, key: int) -> IntArray:
+    """A keyed permutation of [0, n) for any n (not only powers of two): (a * v + b) mod n with a coprime
+    to n, so distinct values below n map to distinct results. Values are taken mod n first."""
+    if n <= 0:
+        return np.zeros(len(values), dtype=np.int64)
+    multiplier = (key >> 24) % n or 1
+    while math.gcd(multiplier, n) != 1:
+        multiplier += 1
+    shift = key % n
+    if n < 1 << 31:  # both factors below 2**31: the product fits in 64 bits
+        return (values % n * multiplier + shift) % n  # type: ignore[no-any-return]
+    mapped = [(int(v) % n * multiplier + shift) % n for v in np.asarray(values).tolist()]
+    return np.array(mapped, dtype=np.int64)
+
+
+# Array helpers for flattened per-group data (channels' members, messages, ...).
+
+
+def group_ranks(groups: IntArray) -> IntArray:
+    """For an array of group labels in contiguous runs, each element's index within its run."""
+    if len(groups) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    lengths = np.diff(np.r_[starts, len(groups)])
+    return np.arange(len(groups), dtype=np.int64) - np.repeat(starts, lengths)
+
+
+def repeat_ranges(counts: IntArray) -> IntArray:
+    """0..n-1 for each n in counts, concatenated."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -16,6 +17,9 @@ import yaml
 # Join codes are a 40-bit permutation of the channel id: more channels than this cannot all be distinct.
 MAX_CHANNELS = 1 << 40
 MAX_ROWS = 1 << 40
+# How top-level messages spread over channels: each gets exactly messages_per_channel; uniformly 50-150 % of
+# it; or skewed (bigger channels busier, a long tail), about the same total.
+MESSAGE_SPREADS = ("exact", "uniform", "skewed")
 
 
 class OptionsError(ValueError):
@@ -39,6 +43,8 @@ class SeedOptions:
     reaction_share: float = 0.4
     max_reactions: int = 3
     max_members: int = 0
+    message_spread: str = "exact"  # top-level messages per channel: exact, uniform (±50 %) or skewed
+    lurker_share: float = 0.0  # users left out of every group channel (they may still have DMs)
     active_share: float = 0.9
     window_days: int = 180
     locale: str = "en_US"
@@ -71,7 +77,8 @@ class SeedOptions:
 
     @property
     def dm_channels(self) -> int:
-        return round(self.channels * self.dm_share)
+        """DMs among the channels: the share rounded to the nearest (halves up), as the channels get them."""
+        return math.floor(self.channels * self.dm_share + 0.5)
 
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -83,6 +90,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "messages_per_channel": 40,
         "scenario": "demo",
         "rich_text": True,
+        "message_spread": "skewed",
     },
     "load": {
         "users": 100_000,
@@ -90,6 +98,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "messages_per_channel": 100,
         "max_members": 50,
         "window_days": 365,
+        "message_spread": "skewed",
     },
 }
 
@@ -113,6 +122,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_reactions": (0, 16),
     "max_members": (0, MAX_ROWS),
     "active_share": (0.0, 1.0),
+    "lurker_share": (0.0, 1.0),
     "window_days": (1, 36_500),
     "seed": (0, (1 << 63) - 1),
     "workers": (0, 64),
@@ -203,6 +213,11 @@ def _validate(options: SeedOptions, today: date) -> None:
         raise OptionsError(
             f"users: {options.users} is too few; channels need at least 2 users (allowed 2..{MAX_ROWS})"
         )
+    if options.message_spread not in MESSAGE_SPREADS:
+        allowed = ", ".join(MESSAGE_SPREADS)
+        raise OptionsError(
+            f"message_spread: unknown spread {options.message_spread!r}; choose one of {allowed}"
+        )
     if options.max_members == 1:
         raise OptionsError("max_members: 1 is too few; allowed 0 (no cap) or 2 and more")
     if options.as_of > today:
@@ -271,11 +286,12 @@ def describe_profiles() -> str:
         options = SeedOptions(**profile_options(name))
         rows = estimated_rows(options)
         members = "all users" if options.max_members == 0 else f"up to {options.max_members}"
+        spread = "" if options.message_spread == "exact" else f" on average ({options.message_spread})"
         lines.append(f"{name}: {PROFILE_DESCRIPTIONS[name]}")
         lines.append(
             f"  users {options.users:,}, channels {options.channels:,} "
             f"({options.dm_share:.0%} DMs, {options.private_share:.0%} of the rest private), "
-            f"{options.messages_per_channel:,} messages per channel, members per channel 2..{members}"
+            f"{options.messages_per_channel:,} messages per channel{spread}, members per channel 2..{members}"
         )
         lines.append(
             f"  replies {options.reply_share:.0%} of top-level messages, reactions on "

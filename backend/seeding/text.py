@@ -1,38 +1,28 @@
-"""Chat-like text from pools built once per run, assembled by keyed picks.
+"""Names and short texts from pools built once per run, assembled by keyed picks.
 
-Faker is slow per call (about 10k names/s), so it fills pools of names, sentences and paragraphs once, seeded
-from the run's seed; rows then pick from the pools by index. Decorations (mentions, links, code, emoji,
-markdown) make the text read like chat rather than lorem ipsum.
+Names are the locale's whole first- and family-name lists from Faker's person provider (read as data, no
+Faker calls), joined in the locale's order (family name first for ja_JP, zh_CN, ...); `name_indexes` gives
+distinct (first, family) pairs to distinct users while the lists allow. Faker is slow per call (about 10k
+names/s), so it fills pools of sentences, bios and topic words once, seeded from the run's seed, in the
+locale's own words (ar_SA takes Faker's Arabic words; a locale whose Faker has no words of its own takes
+English, never Latin lorem). Decorations (mentions, links, code, emoji, markdown) make text read like chat.
 """
 
 from __future__ import annotations
 
+import pkgutil
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import faker
+
+from backend.seeding.keyed import IntArray, affine_permutation, column_key
 
 FAKER_VERSION = faker.VERSION
 
 EMOJI = ("👍", "🎉", "😂", "🔥", "🙏", "👀", "🚀", "✅", "💯", "😅", "🤔", "❤️", ":)", "😄", "🙌")
-CHAT_OPENERS = (
-    "hey team,",
-    "quick question:",
-    "fyi",
-    "heads up:",
-    "update:",
-    "+1",
-    "agreed,",
-    "not sure, but",
-    "lgtm!",
-    "thanks!",
-    "good morning ☀️",
-    "btw",
-    "done ✅",
-    "on it",
-    "can someone take a look?",
-)
 CODE_SNIPPETS = (
     "git pull --rebase",
     "make test",
@@ -55,9 +45,7 @@ LINK_HOSTS = ("https://github.com/acme/chat", "https://docs.example.com", "https
 AVATAR_URL = "https://api.dicebear.com/9.x/personas/svg?seed={}"
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 
-SENTENCE_POOL = 4096
-PARAGRAPH_POOL = 1024
-NAME_POOL = 512
+SENTENCE_POOL = 512  # channel descriptions and bio endings
 BIO_POOL = 512
 BIO_MAX = 200
 
@@ -68,33 +56,101 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", ascii_text.lower())
 
 
+def topic_word(word: str) -> str:
+    """A word as a channel-name part: lower case, letters and digits of any script, no spaces."""
+    return re.sub(r"[\W_]+", "", word.lower())
+
+
 @dataclass(frozen=True)
 class TextPools:
     first_names: tuple[str, ...]
     last_names: tuple[str, ...]
     sentences: tuple[str, ...]
-    paragraphs: tuple[str, ...]
     bios: tuple[str, ...]
     topics: tuple[str, ...]
+    family_first: bool = False  # the locale writes the family name first (ja_JP: 山田 太郎)
+    name_separator: str = " "  # between the two names ("" for zh_CN: 王伟)
+
+    def full_name(self, first: int, last: int) -> str:
+        given, family = self.first_names[first], self.last_names[last]
+        pair = (family, given) if self.family_first else (given, family)
+        return self.name_separator.join(pair)
+
+
+@dataclass(frozen=True)
+class PersonNames:
+    first: tuple[str, ...]
+    last: tuple[str, ...]
+    family_first: bool
+    separator: str
+
+
+@lru_cache(maxsize=16)
+def person_names(locale: str) -> PersonNames:
+    """The locale's first- and family-name lists (all of them, in Faker's order) and how they are joined."""
+    provider = next(
+        p for p in faker.Faker(locale).providers if type(p).__module__.startswith("faker.providers.person")
+    )
+
+    def names(*attributes: str) -> tuple[str, ...]:
+        found: dict[str, None] = {}
+        for attribute in attributes:
+            found.update(dict.fromkeys(getattr(provider, attribute, None) or ()))
+        return tuple(found)
+
+    first = names("first_names", "first_names_male", "first_names_female")
+    last = names("last_names", "last_names_male", "last_names_female")
+    pattern = next(iter(provider.formats))
+    family_first = pattern.find("{{last_name") < pattern.find("{{first_name")
+    between = re.search(r"\}\}([^{]*)\{\{", pattern)
+    return PersonNames(first, last, family_first, between.group(1) if between else " ")
+
+
+def name_indexes(seed: int, users: IntArray, n_first: int, n_last: int) -> tuple[IntArray, IntArray]:
+    """(first, family) name indexes per user index: a keyed affine permutation of all the pairs, so users
+    below n_first * n_last get distinct full names (unique by construction, no retries)."""
+    pairs = n_first * n_last
+    picked = affine_permutation(users, pairs, column_key(seed, "users", "name_pair"))
+    return picked // n_last, picked % n_last
+
+
+def native_words_locale(locale: str) -> str | None:
+    """A Faker locale with lorem words in locale's language (ar_SA -> ar_AA), or None when Faker has none."""
+    import faker.providers.lorem
+
+    available = sorted(m.name for m in pkgutil.iter_modules(faker.providers.lorem.__path__) if m.ispkg)
+    if locale in available:
+        return locale
+    language = locale.split("_")[0]
+    same = [name for name in available if name.split("_")[0] == language]
+    return same[0] if same else None
 
 
 def build_pools(seed: int, locale: str) -> TextPools:
-    """Fill the pools with Faker, seeded: the same seed, locale and Faker version give the same pools."""
-    fake = faker.Faker(locale)
-    fake.seed_instance(seed)
-    first = tuple(dict.fromkeys(fake.first_name() for _ in range(NAME_POOL)))
-    last = tuple(dict.fromkeys(fake.last_name() for _ in range(NAME_POOL)))
-    sentences = tuple(fake.sentence(nb_words=4 + i % 11) for i in range(SENTENCE_POOL))
-    paragraphs = tuple(fake.paragraph(nb_sentences=2 + i % 4) for i in range(PARAGRAPH_POOL))
-    bios = tuple(_bio(fake) for _ in range(BIO_POOL))
-    topics = tuple(dict.fromkeys(slug(fake.word()) or f"topic{i}" for i in range(256)))
-    return TextPools(first, last, sentences, paragraphs, bios, topics)
+    """Fill the pools, seeded: the same seed, locale and Faker version give the same pools."""
+    people = faker.Faker(locale)
+    people.seed_instance(seed)
+    words = faker.Faker(native_words_locale(locale) or "en_US")
+    words.seed_instance(seed)
+    names = person_names(locale)
+    sentences = tuple(words.sentence(nb_words=4 + i % 11) for i in range(SENTENCE_POOL))
+    bios = tuple(_bio(people, words) for _ in range(BIO_POOL))
+    topics = tuple(dict.fromkeys(topic_word(words.word()) or f"topic{i}" for i in range(256)))
+    return TextPools(
+        names.first,
+        names.last,
+        sentences,
+        bios,
+        topics,
+        family_first=names.family_first,
+        name_separator=names.separator,
+    )
 
 
-def _bio(fake: faker.Faker) -> str:
+def _bio(people: faker.Faker, words: faker.Faker) -> str:
     try:
-        job = fake.job()
+        job = people.job()
     except AttributeError:
         job = ""
-    text = f"{job} · {fake.sentence(nb_words=8)}" if job else fake.sentence(nb_words=10)
+    text = f"{job} · {words.sentence(nb_words=8)}" if job else words.sentence(nb_words=10)
     return text[:BIO_MAX]

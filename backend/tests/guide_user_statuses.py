@@ -16,9 +16,9 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Table, sele
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from backend.models import Base, Id
-from backend.seeding.dataset import HOUR, Batch, Dataset, format_timestamps, make_batch, repeat_ranges
+from backend.seeding.dataset import HOUR, Batch, Dataset, format_timestamps, make_batch
 from backend.seeding.entities import Entity, users
-from backend.seeding.keyed import IntArray
+from backend.seeding.keyed import IntArray, repeat_ranges
 from backend.seeding.options import SeedOptions
 from backend.seeding.text import EMOJI
 from backend.seeding.verify import NOW, Invariant

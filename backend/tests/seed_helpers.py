@@ -37,6 +37,7 @@ from backend.models import (
     UserChannel,
 )
 from backend.seeding import registry
+from backend.seeding.chat_text import LAUGHS, OPENERS
 from backend.seeding.options import SeedOptions, resolve_options
 from backend.seeding.runner import RunSummary, seed_database
 from backend.tests.helpers import REPO_ROOT, SCRIPTS
@@ -435,35 +436,30 @@ def summary_rows(stdout: str) -> dict[str, int]:
 # ----- text ------------------------------------------------------------------------------------------------
 
 
-def _key(text: str) -> str:
-    return " ".join(re.split(r"[ \n]", text, maxsplit=2)[:2])
+def normalised(text: str) -> str:
+    """Lower case, letters and digits only, single spaces: how a writing style cannot change a text."""
+    return " ".join(re.sub(r"[^\w\s]|_", "", text.lower()).split())
 
 
-def classify_messages(
-    contents: Iterable[str], sentences: Iterable[str], paragraphs: Iterable[str]
-) -> list[str]:
-    """'sentence' or 'paragraph' for each message: which pool its body text came from ('?' if neither).
+_PREFIX = re.compile(r"^(@\w+ |\*\*[^*]+\*\*: |(?:" + "|".join(map(re.escape, OPENERS)) + r") )")
+_SUFFIX = re.compile(
+    r"( https?://\S+| `[^`]+`| (?:" + "|".join(map(re.escape, LAUGHS)) + r")| [^\w\s]{1,3})$"
+)
 
-    Decorations only add text before or after the body, so the body starts at a word boundary; a lookup
-    by its first two words, then a startswith check, finds it without scanning every pool entry.
-    """
-    index: dict[str, list[tuple[str, str]]] = {}
-    for kind, pool in (("paragraph", paragraphs), ("sentence", sentences)):
-        for text in pool:
-            index.setdefault(_key(text), []).append((kind, text))
-    out = []
-    for content in contents:
-        found = "?"
-        starts = [0] + [m.end() for m in re.finditer(r"[ \n]", content)]
-        for start in starts:
-            for kind, text in index.get(_key(content[start:]), ()):
-                if content.startswith(text, start):
-                    found = kind
-                    break
-            if found == "paragraph":
-                break
-        out.append(found)
-    return out
+
+def message_kind(content: str, utterances: set[str]) -> str:
+    """'paragraph' (several lines), 'sentence' (one), or '?' when a line is not a corpus utterance
+    (given normalised) once decorations and writing styles are taken off."""
+    body = content.split("\n```", 1)[0]
+    lines = body.split("\n")
+    for line in lines:
+        no_prefix = _PREFIX.sub("", line)
+        candidates = [line, no_prefix]
+        for _ in range(2):  # a laugh and an emoji may both follow the text
+            candidates += [_SUFFIX.sub("", text) for text in candidates]
+        if not any(normalised(text) in utterances for text in candidates):
+            return "?"
+    return "paragraph" if len(lines) > 1 else "sentence"
 
 
 def table_counts_at(url: str, tables: Iterable[str] = ALL_TABLES) -> dict[str, int]:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import math
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from backend.reference_data import REACTIONS
 from backend.seeding import registry
+from backend.seeding.corpus import load_corpus
 from backend.seeding.dataset import Dataset, chunk_ranges
 from backend.seeding.entities import channel_contents
 from backend.seeding.options import SeedOptions
-from backend.tests.seed_helpers import classify_messages, make_options
+from backend.tests.seed_helpers import make_options, message_kind, normalised
 
 REACTION_IDS = list(range(1, len(REACTIONS) + 1))
 ID_TABLES = registry.id_block_tables()
@@ -107,12 +108,13 @@ def test_only_id_derived_values_change_with_the_block_starts(small: SeedOptions)
 @pytest.mark.parametrize(
     ("channels", "dm_share", "private_share", "dms", "private_groups"),
     [
-        (10, 0.3, 0.4, 3, 2),  # 7 others: 40% is 2.8, rounded down
-        (20, 0.3, 0.4, 6, 5),  # 14 others: 5.6 -> 5
+        (10, 0.3, 0.4, 3, 3),  # 7 others: 40% is 2.8, rounded to the nearest
+        (20, 0.3, 0.4, 6, 6),  # 14 others: 5.6 -> 6
         (100, 0.3, 0.4, 30, 28),
         (10, 0.0, 0.5, 0, 5),
         (10, 1.0, 0.4, 10, 0),
         (7, 0.3, 1.0, 2, 5),
+        (5, 0.3, 0.25, 2, 1),  # 1.5 DMs -> 2 (halves round up); 3 others: 0.75 -> 1
     ],
 )
 def test_dm_and_private_shares_are_exact(
@@ -127,19 +129,25 @@ def test_dm_and_private_shares_are_exact(
         private_share=private_share,
     )
     rows = all_rows(dataset(options))["channels"]
-    assert sum(1 for c in rows if c[6]) == dms == math.floor(channels * dm_share + 1e-9)
+    assert sum(1 for c in rows if c[6]) == dms == options.dm_channels
     assert sum(1 for c in rows if c[5] and not c[6]) == private_groups
     codes = [c[7] for c in rows if c[7] is not None]
     assert len(codes) == private_groups == len(set(codes))
 
 
-@pytest.mark.parametrize(("share", "expected"), [(0.0, "sentence"), (1.0, "paragraph")])
-def test_paragraph_share_extremes(share: float, expected: str) -> None:
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_paragraph_share_extremes(share: float) -> None:
+    """No paragraphs at 0; at 1 every turn of several utterances is one (single ones stay sentences)."""
     options = make_options("test", users=10, channels=4, messages_per_channel=30, paragraph_share=share)
     ds = dataset(options)
     contents = [m[1] for m in all_rows(ds)["messages"]]
-    kinds = classify_messages(contents, ds.pools.sentences, ds.pools.paragraphs)
-    assert set(kinds) == {expected}
+    utterances = {normalised(u) for u in load_corpus(options.locale).iter_utterances()}
+    kinds = Counter(message_kind(content, utterances) for content in contents)
+    assert kinds["?"] == 0
+    if share == 0.0:
+        assert set(kinds) == {"sentence"}
+    else:
+        assert kinds["paragraph"] / len(contents) > 0.35
 
 
 def test_an_empty_run_has_no_rows() -> None:

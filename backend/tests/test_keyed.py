@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from backend.seeding.keyed import Keyed, bijection, column_key, to_cdf, zipf_weights
+from backend.seeding.keyed import Keyed, affine_permutation, bijection, column_key, to_cdf, zipf_weights
 from backend.tests.helpers import REPO_ROOT
 
 ROWS = np.arange(100, dtype=np.int64)
@@ -177,3 +177,15 @@ def test_bijection_is_injective_on_a_range_of_ids() -> None:
     # Different keys: different permutations.
     ids = np.arange(1, 1001)
     assert not np.array_equal(bijection(ids, 40, 1), bijection(ids, 40, 2))
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000, 690_000, (1 << 31) + 11])
+def test_affine_permutation_is_a_permutation(n: int) -> None:
+    values = np.arange(min(n, 5000), dtype=np.int64)
+    mapped = affine_permutation(values, n, column_key(2, "users", "name_pair"))
+    assert len(set(mapped.tolist())) == len(values)
+    assert ((mapped >= 0) & (mapped < n)).all()
+    if n == 1000:
+        whole = affine_permutation(np.arange(n, dtype=np.int64), n, 99)
+        assert sorted(whole.tolist()) == list(range(n))
+        assert not np.array_equal(whole, np.arange(n))

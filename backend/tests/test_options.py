@@ -168,6 +168,17 @@ def test_describe_profiles_lists_every_profile_with_numbers() -> None:
     assert "about users" in text
 
 
+def test_message_spread_and_lurker_share() -> None:
+    assert resolve_options("dev").message_spread == "exact"
+    assert resolve_options("load").message_spread == "skewed"
+    options = resolve_options("dev", None, {"message_spread": "uniform", "lurker_share": 0.1})
+    assert (options.message_spread, options.lurker_share) == ("uniform", 0.1)
+    with pytest.raises(OptionsError, match=r"message_spread: unknown spread 'wild'; choose one of exact"):
+        resolve_options("dev", None, {"message_spread": "wild"})
+    with pytest.raises(OptionsError, match=r"lurker_share: 1.5 is out of range; allowed 0..1"):
+        resolve_options("dev", None, {"lurker_share": 1.5})
+
+
 # ----- scenarios ---------------------------------------------------------------------------------------
 
 

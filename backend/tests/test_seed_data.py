@@ -291,7 +291,7 @@ def test_help_documents_the_options_and_subcommands() -> None:
         "--verbose",
     ):
         assert option in result.stdout, option
-    for sub in ("verify", "status", "reset"):
+    for sub in ("verify", "status", "reset", "show"):
         assert sub in result.stdout, sub
         sub_help = run_script("seed_data.py", sub, "--help")
         assert sub_help.returncode == 0 and "--database-url" in sub_help.stdout, sub

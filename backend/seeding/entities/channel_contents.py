@@ -3,19 +3,35 @@
 Partitioned by channel: a channel's rows depend only on its index and on the run-wide arrays (users,
 channels, and the per-channel counts prepared here), so chunks of channels can be generated anywhere.
 Ids are fixed by the plan: each channel's messages and reactions start at a known offset in the block.
+
+Members: a DM's two users; a demo channel's consecutive users from its (demo) owner; any other group
+channel's users are a run of a keyed permutation of the users, the runs of successive channels following
+each other, so together they cover every user (but the lurker share). Messages replay dialogue-corpus
+conversations in sessions (conversation.py plans who says which turn when; chat_text.py writes the text).
+Reactions come from members present at the message, never its author, minutes to hours after it.
+
 A scripted channel (scripted.py) has exactly the scenario's members; its share of the blocks starts with
-the scenario's messages and reactions, and its generated messages come after the script's last instant.
+the scenario's messages and reactions, and its generated sessions come after the script's last instant.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from backend.models import Message, MessageReaction, UserChannel
+from backend.seeding.chat_text import Decorated, message_texts
+from backend.seeding.conversation import (
+    REPLY_SLOTS,
+    History,
+    Members,
+    Reactions,
+    Threads,
+    plan_messages,
+    plan_reactions,
+)
+from backend.seeding.corpus import Corpus, load_corpus
 from backend.seeding.dataset import (
     CHUNK_ROWS,
     DAY,
@@ -25,89 +41,56 @@ from backend.seeding.dataset import (
     Batch,
     Dataset,
     format_timestamps,
-    group_ranks,
     make_batch,
-    repeat_ranges,
     table_columns,
 )
 from backend.seeding.entities import Entity, channels, users
-from backend.seeding.keyed import FloatArray, IntArray, to_cdf
+from backend.seeding.keyed import FloatArray, IntArray, group_ranks, repeat_ranges, to_cdf
 from backend.seeding.options import SeedOptions
-from backend.seeding.text import CHAT_OPENERS, CODE_BLOCKS, CODE_SNIPPETS, EMOJI, LINK_HOSTS
 
 MEMBERSHIPS = UserChannel.__tablename__
 MESSAGES = Message.__tablename__
 REACTIONS = MessageReaction.__tablename__
-# Draws that decide a channel's size are keyed under the channels table (as before the split into
-# entities): keeping the key keeps every seed's data the same.
 CHANNELS_KEY = channels.CHANNELS
 
-# Share of chat activity by hour of day (UTC): quiet nights, busy working hours.
-DIURNAL = to_cdf([1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 9, 11, 12, 12, 11, 9, 7, 6, 5, 4, 3, 2])
 REPLIES_PER_THREAD_CDF = to_cdf([70, 20, 10])  # a thread has 1, 2 or 3 replies
 REACTION_POPULARITY = (30, 3, 14, 12, 8, 7, 6, 5, 4, 4, 3, 6, 4, 3, 5, 2)
-# Strides for the member permutations: primes, so one that does not divide n is coprime with n.
-_STRIDE_PRIMES = np.array(
-    [1_000_003, 999_983, 1_299_709, 15_485_863, 32_452_843, 49_979_687, 67_867_967, 86_028_121],
-    dtype=np.int64,
-)
+EDITED_SHARE = 0.08
 
 
 @dataclass(frozen=True)
 class ContentArrays:
     """Per channel index: sizes and where its rows start inside the run's id blocks."""
 
-    members: IntArray
     top_messages: IntArray
-    member_start: IntArray
-    member_stride: IntArray
     messages: IntArray  # top-level and replies
     reactions: IntArray
     message_offset: IntArray  # first message of each channel, relative to the run's block
     reaction_offset: IntArray
     reaction_cdf: FloatArray
+    corpus: Corpus
     script_messages: IntArray  # per channel: scripted messages, before the generated ones
     script_reactions: IntArray
     script_end: IntArray  # per channel: generated messages come after this instant (0: no script)
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """Per-message structure of a chunk of channels, from the keyed draws that fix the counts."""
-
-    channel: IntArray  # for each top-level message: the channel index
-    top_local: IntArray  # its index among the channel's top-level messages (the draw key)
-    replies: IntArray  # replies it gets
-    msg_channel: IntArray  # for each message (top-level first, then replies, per channel)
-    msg_local: IntArray  # its index among the channel's messages
-    reactions: IntArray  # reactions it gets
-
-
 def prepare(ds: Dataset) -> ContentArrays:
-    o, k, script = ds.options, ds.k, ds.script
-    n, n_users, n_scripted = channels.count(ds), users.count(ds), script.n_channels
-    idx = np.arange(n, dtype=np.int64)
-    cap = n_users if o.max_members == 0 else min(n_users, o.max_members)
-    members = 2 + k.integers(CHANNELS_KEY, "members", 0, max(cap - 1, 1), idx)
-    members = np.where(channels.arrays(ds).is_dm, 2, members).astype(np.int64)
-    low, high = o.messages_per_channel // 2, o.messages_per_channel + o.messages_per_channel // 2 + 1
-    top_messages = k.integers(CHANNELS_KEY, "messages", low, np.full(n, high), idx)
+    o, script = ds.options, ds.script
+    n, n_scripted = channels.count(ds), script.n_channels
+    corpus = load_corpus(o.locale)
+    # Touched before workers fork, so they share these pages instead of building their own.
+    _ = corpus.blob
+    top_messages = channels.arrays(ds).top_messages
     script_messages = np.zeros(n, dtype=np.int64)
     script_reactions = np.zeros(n, dtype=np.int64)
     script_end = np.zeros(n, dtype=np.int64)
     if n_scripted:
         counts = script.counts()
-        everyone = np.array([content.everyone for content in script.contents], dtype=bool)
-        members[:n_scripted] = counts["members"] + np.where(everyone, o.users, 0)
         script_messages[:n_scripted] = counts["messages"]
         script_reactions[:n_scripted] = counts["reactions"]
         script_end[:n_scripted] = [content.script_end for content in script.contents]
         # No room left after the script (it ends within the last days of the window): nothing generated.
-        top_messages = np.where(script_end > _latest_message(ds), 0, top_messages)
-    member_start = k.integers(MEMBERSHIPS, "start", 0, max(n_users - 1, 1), idx)
-    others = max(n_users - 1, 1)
-    usable = _STRIDE_PRIMES[others % _STRIDE_PRIMES != 0]
-    member_stride = usable[k.integers(MEMBERSHIPS, "stride", 0, len(usable), idx)]
+        top_messages = np.where(script_end > _latest_script_end(ds), 0, top_messages)
     n_kinds = len(ds.reaction_ids)
     reaction_cdf = to_cdf([REACTION_POPULARITY[i % len(REACTION_POPULARITY)] for i in range(n_kinds)])
     messages = script_messages.copy()
@@ -115,29 +98,27 @@ def prepare(ds: Dataset) -> ContentArrays:
     step = max(1, CHUNK_ROWS * 4 // max(1, o.messages_per_channel))
     for lo in range(0, n, step):
         hi = min(n, lo + step)
-        shape = _shape(ds, members, top_messages, lo, hi)
-        messages[lo:hi] += np.bincount(shape.msg_channel - lo, minlength=hi - lo)
+        shape = _shape(ds, top_messages, lo, hi)
+        messages[lo:hi] += np.bincount(shape.channel - lo, minlength=hi - lo)
         reactions[lo:hi] += np.bincount(
-            shape.msg_channel - lo, weights=shape.reactions, minlength=hi - lo
+            shape.channel - lo, weights=shape.reactions, minlength=hi - lo
         ).astype(np.int64)
     return ContentArrays(
-        members,
         top_messages,
-        member_start,
-        member_stride,
         messages,
         reactions,
         np.cumsum(messages) - messages,
         np.cumsum(reactions) - reactions,
         reaction_cdf,
+        corpus,
         script_messages,
         script_reactions,
         script_end,
     )
 
 
-def _latest_message(ds: Dataset) -> int:
-    """No generated top-level message is later than this: replies and reactions need room after it."""
+def _latest_script_end(ds: Dataset) -> int:
+    """A scripted channel gets generated sessions only when its script ends before this instant."""
     return ds.end - min(2 * DAY, ds.window // 20)
 
 
@@ -148,7 +129,7 @@ def arrays(ds: Dataset) -> ContentArrays:
 
 def rows_per_item(ds: Dataset) -> dict[str, IntArray]:
     a = arrays(ds)
-    return {MEMBERSHIPS: a.members, MESSAGES: a.messages, REACTIONS: a.reactions}
+    return {MEMBERSHIPS: channels.arrays(ds).members, MESSAGES: a.messages, REACTIONS: a.reactions}
 
 
 def estimate(options: SeedOptions) -> dict[str, int]:
@@ -157,13 +138,29 @@ def estimate(options: SeedOptions) -> dict[str, int]:
     top = options.channels * options.messages_per_channel
     messages = round(top * (1 + options.reply_share * 1.4))  # threads have 1.4 replies on average
     return {
-        MEMBERSHIPS: options.dm_channels * 2 + round(groups * (2 + members) / 2),
+        MEMBERSHIPS: options.dm_channels * 2 + max(round(groups * (2 + (members - 1) / 4)), options.users),
         MESSAGES: messages,
         REACTIONS: round(messages * options.reaction_share * (1 + options.max_reactions) / 2),
     }
 
 
-def _shape(ds: Dataset, members: IntArray, top_messages: IntArray, lo: int, hi: int) -> _Shape:
+def reaction_cap(ds: Dataset, members: IntArray) -> IntArray:
+    """Most reactions a message of a channel with `members` members gets: sessions start once this many
+    members (plus the author) have joined, so there are always enough distinct reactors."""
+    return np.minimum(members, ds.options.max_reactions + 1) - 1  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Per message of a chunk of channels, in (channel, top-level message, reply number) order."""
+
+    channel: IntArray
+    turn_key: IntArray  # top_local * REPLY_SLOTS + reply number: the message's draw key in its channel
+    replies: IntArray  # per top-level message: replies it gets
+    reactions: IntArray  # per message
+
+
+def _shape(ds: Dataset, top_messages: IntArray, lo: int, hi: int) -> _Shape:
     o, k = ds.options, ds.k
     chans = np.arange(lo, hi, dtype=np.int64)
     tops = top_messages[lo:hi]
@@ -173,26 +170,42 @@ def _shape(ds: Dataset, members: IntArray, top_messages: IntArray, lo: int, hi: 
     replies = np.where(
         threaded, 1 + k.choice(MESSAGES, "replies", REPLIES_PER_THREAD_CDF, channel, top_local), 0
     )
-    per_channel = tops + np.bincount(channel - lo, weights=replies, minlength=hi - lo).astype(np.int64)
-    msg_channel = np.repeat(chans, per_channel)
-    msg_local = repeat_ranges(per_channel)
+    replies = np.where(channels.arrays(ds).is_dm[channel], np.minimum(replies, 1), replies)
+    turn_top = np.repeat(np.arange(len(channel), dtype=np.int64), 1 + replies)
+    msg_channel = channel[turn_top]
+    turn_key = top_local[turn_top] * REPLY_SLOTS + repeat_ranges(1 + replies)
     if o.max_reactions == 0 or len(ds.reaction_ids) == 0:
         reactions = np.zeros(len(msg_channel), dtype=np.int64)
     else:
-        reacted = k.chance(REACTIONS, "reacted", o.reaction_share, msg_channel, msg_local)
-        wanted = 1 + k.integers(REACTIONS, "count", 0, o.max_reactions, msg_channel, msg_local)
-        reactions = np.where(reacted, np.minimum(wanted, members[msg_channel]), 0)
-    return _Shape(channel, top_local, replies, msg_channel, msg_local, reactions)
+        reacted = k.chance(REACTIONS, "reacted", o.reaction_share, msg_channel, turn_key)
+        wanted = 1 + k.integers(REACTIONS, "count", 0, o.max_reactions, msg_channel, turn_key)
+        cap = reaction_cap(ds, channels.arrays(ds).members[msg_channel])
+        reactions = np.where(reacted, np.minimum(wanted, cap), 0)
+    return _Shape(msg_channel, turn_key, replies, reactions)
 
 
 def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
     """The memberships, messages and reactions of channels lo..hi-1 (scripted rows first)."""
     a = arrays(ds)
-    members, joined, member_offset = _memberships(ds, a, lo, hi)
-    membership_batch = _membership_batch(ds, a, lo, hi, members, joined)
-    shape = _shape(ds, a.members, a.top_messages, lo, hi)
-    message_batch, msg_times, msg_ids = _messages(ds, a, lo, hi, shape, members, joined, member_offset)
-    reaction_batch = _reactions(ds, a, lo, shape, members, joined, member_offset, msg_times, msg_ids)
+    member_users, members = _memberships(ds, lo, hi)
+    membership_batch = _membership_batch(ds, lo, hi, member_users, members)
+    shape = _shape(ds, a.top_messages, lo, hi)
+    chans = channels.arrays(ds)
+    threads = Threads(
+        key=np.arange(lo, hi, dtype=np.int64),
+        is_dm=chans.is_dm[lo:hi],
+        tops=a.top_messages[lo:hi],
+        replies=shape.replies,
+        # Sessions start once enough members have joined and, in a scripted channel, after the script.
+        floor=np.maximum(
+            members.floor(reaction_cap(ds, members.count) + 1), -(-a.script_end[lo:hi] // SECOND) * SECOND
+        ),
+        end=ds.end,
+    )
+    history = plan_messages(ds.k, a.corpus.conversation_start, threads, members)
+    message_batch, message_ids = _messages(ds, a, lo, history, member_users)
+    reactions = plan_reactions(ds.k, history, shape.reactions, threads, members)
+    reaction_batch = _reactions(ds, a, lo, history, reactions, member_users, message_ids)
     scripted_messages, scripted_reactions = _scripted(ds, a, lo, min(hi, ds.script.n_channels))
     return [
         membership_batch,
@@ -241,245 +254,109 @@ def _scripted(ds: Dataset, a: ContentArrays, lo: int, hi: int) -> tuple[Batch, B
     return make_batch(MESSAGES, message_rows), make_batch(REACTIONS, reaction_rows)
 
 
-def _memberships(ds: Dataset, a: ContentArrays, lo: int, hi: int) -> tuple[IntArray, IntArray, IntArray]:
-    """Member user indexes (owner first) and join times of channels lo..hi-1, flattened."""
-    n_users = users.count(ds)
-    chans = channels.arrays(ds)
-    counts = a.members[lo:hi]
+def _memberships(ds: Dataset, lo: int, hi: int) -> tuple[IntArray, Members]:
+    """Member user indexes and join times of channels lo..hi-1, each channel's sorted by join time."""
+    chans, user_arrays = channels.arrays(ds), users.arrays(ds)
+    counts = chans.members[lo:hi]
     channel = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
     position = repeat_ranges(counts)
-    owner = chans.owner[channel]
-    # Others: an affine permutation of the users other than the owner (distinct by construction).
-    step = (position - 1) * a.member_stride[channel]
-    other = (a.member_start[channel] + step) % max(n_users - 1, 1)
-    other = other + (other >= owner)
-    member = np.where(position == 0, owner, other)
+    member = channels.member_users(ds, channel, position)
     created = chans.created[channel]
-    earliest = np.maximum(created, users.arrays(ds).created[member])
+    earliest = np.maximum(created, user_arrays.created[member])
     latest = ds.at(0.9)
     wait = ds.k.uniform(MEMBERSHIPS, "joined_at", channel, position)
     joined = np.where(position == 0, created, earliest + (wait * (latest - earliest)).astype(np.int64))
-    # Scripted channels come first: their members are a prefix of the flattened arrays.
-    scripted_members, scripted_joined = [], []
-    for c in range(lo, min(hi, ds.script.n_channels)):
-        content = ds.script.contents[c]
-        scripted_members.append(content.members)
-        scripted_joined.append(content.joined)
-        if content.everyone:
-            # The generated users join as soon as both they and the channel exist.
-            generated = np.arange(ds.script.n_users, n_users, dtype=np.int64)
-            scripted_members.append(generated)
-            scripted_joined.append(np.maximum(chans.created[c], users.arrays(ds).created[generated]))
-    if scripted_members:
-        n_scripted = int(a.members[lo : min(hi, ds.script.n_channels)].sum())
-        member[:n_scripted] = np.concatenate(scripted_members)
-        joined[:n_scripted] = np.concatenate(scripted_joined)
-    offset = np.r_[0, np.cumsum(counts)][:-1]
-    return member, joined, offset
+    # A scripted channel's members joined when the scenario says; with "everyone", the generated users
+    # join as soon as both they and the channel exist.
+    scripted = range(lo, min(hi, ds.script.n_channels))
+    if len(scripted):
+        n_listed = np.array([len(ds.script.contents[c].members) for c in scripted], dtype=np.int64)
+        in_script = channel < scripted.stop
+        joined = np.where(in_script, earliest, joined)
+        listed = in_script & (position < n_listed[np.minimum(channel - lo, len(n_listed) - 1)])
+        joined[listed] = np.concatenate([ds.script.contents[c].joined for c in scripted])
+    order = np.lexsort((position, joined, channel))
+    offset = (np.cumsum(counts) - counts).astype(np.int64)
+    members = Members(
+        offset=offset,
+        count=counts.astype(np.int64),
+        joined=joined[order],
+        activity=user_arrays.activity[member[order]],
+    )
+    return member[order], members
 
 
-def _membership_batch(
-    ds: Dataset, a: ContentArrays, lo: int, hi: int, members: IntArray, joined: IntArray
-) -> Batch:
-    channel_ids = np.repeat(channels.first_id(ds) + np.arange(lo, hi), a.members[lo:hi])
-    user_ids = users.first_id(ds) + members
+def _membership_batch(ds: Dataset, lo: int, hi: int, member_users: IntArray, members: Members) -> Batch:
+    channel_ids = np.repeat(channels.first_id(ds) + np.arange(lo, hi), members.count)
     return make_batch(
         MEMBERSHIPS,
         {
-            "user_id": user_ids.tolist(),
+            "user_id": (users.first_id(ds) + member_users).tolist(),
             "channel_id": channel_ids.tolist(),
-            "joined_at": format_timestamps(joined),
-            "seed_run_id": [ds.run_id] * len(members),
+            "joined_at": format_timestamps(members.joined),
+            "seed_run_id": [ds.run_id] * len(member_users),
         },
     )
 
 
-def _pick_members(
-    ds: Dataset,
-    a: ContentArrays,
-    lo: int,
-    channel: IntArray,
-    uniforms: npt.NDArray[np.float64],
-    members: IntArray,
-    offset: IntArray,
-) -> IntArray:
-    """Member positions chosen with weight = the member's activity (flattened over channels lo..hi-1)."""
-    weights = users.arrays(ds).activity[members]
-    counts = a.members[lo : lo + len(offset)]
-    seg = np.repeat(np.arange(len(offset)), counts)
-    cum = np.cumsum(weights)
-    before = np.r_[0.0, cum][offset]
-    totals = np.add.reduceat(weights, offset) if len(weights) else weights
-    # Each channel's normalised cumulative weights, shifted by its ordinal: one sorted array for all.
-    scaled = seg + (cum - before[seg]) / totals[seg]
-    target = (channel - lo) + uniforms
-    flat = np.searchsorted(scaled, target, side="right")
-    first = offset[channel - lo]
-    last = first + counts[channel - lo] - 1
-    return np.clip(flat, first, last) - first
-
-
 def _messages(
-    ds: Dataset,
-    a: ContentArrays,
-    lo: int,
-    hi: int,
-    shape: _Shape,
-    members: IntArray,
-    joined: IntArray,
-    offset: IntArray,
-) -> tuple[Batch, IntArray, IntArray]:
-    k = ds.k
-    channel, top_local = shape.channel, shape.top_local
-    pos = _pick_members(
-        ds, a, lo, channel, k.uniform(MESSAGES, "author", channel, top_local), members, offset
-    )
-    author_flat = offset[channel - lo] + pos
-    # In a scripted channel, generated messages come after the script.
-    author_joined = np.maximum(joined[author_flat], a.script_end[channel])
-    latest = _latest_message(ds)
-    t = author_joined + (
-        k.uniform(MESSAGES, "created_at", channel, top_local) * (latest - author_joined)
-    ).astype(np.int64)
-    # Day/night rhythm: keep the day, redraw the time of day from the diurnal curve.
-    hour = k.choice(MESSAGES, "hour", DIURNAL, channel, top_local)
-    within = (k.uniform(MESSAGES, "second", channel, top_local) * HOUR).astype(np.int64)
-    t2 = (t // DAY) * DAY + hour * HOUR + within
-    t2 = np.where(t2 < author_joined, t2 + DAY, t2)
-    top_time = np.clip(t2, author_joined, latest)
-    # Top-level messages take ids in time order within their channel.
-    order = np.lexsort((top_local, top_time, channel))
-    top_rank = np.empty_like(order)
-    top_rank[order] = group_ranks(channel[order])
-    first_message = ds.id_starts[MESSAGES]
-    top_ids = first_message + a.message_offset[channel] + a.script_messages[channel] + top_rank
-
-    # Replies: n per threaded message, after the parent, keyed by (channel, parent key, reply number).
-    rep_parent = np.repeat(np.arange(len(channel)), shape.replies)
-    rep_no = repeat_ranges(shape.replies)
-    rep_channel = channel[rep_parent]
-    rep_key = top_local[rep_parent] * 8 + rep_no
-    gap = np.exp(
-        np.log(2 * MINUTE) + k.uniform(MESSAGES, "reply_gap", rep_channel, rep_key) * math.log(240)
-    ).astype(np.int64)
-    rep_time = np.minimum(top_time[rep_parent] + gap * (1 + rep_no), ds.end)
-    rep_pos = _pick_members(
-        ds, a, lo, rep_channel, k.uniform(MESSAGES, "reply_author", rep_channel, rep_key), members, offset
-    )
-    rep_flat = offset[rep_channel - lo] + rep_pos
-    # Someone who joined after the reply was written cannot have written it: the owner answers instead.
-    rep_flat = np.where(joined[rep_flat] > rep_time, offset[rep_channel - lo], rep_flat)
-    rep_order = np.lexsort((rep_no, top_rank[rep_parent], rep_channel))
-    rep_rank = np.empty_like(rep_order)
-    rep_rank[rep_order] = group_ranks(rep_channel[rep_order])
-    rep_ids = (
-        first_message
-        + a.message_offset[rep_channel]
-        + a.script_messages[rep_channel]
-        + a.top_messages[rep_channel]
-        + rep_rank
-    )
-
-    # All messages of the chunk, in id order, keyed by their position within the channel (= id - base).
-    ids = np.concatenate([top_ids, rep_ids])
-    times = np.concatenate([top_time, rep_time])
-    authors = np.concatenate([author_flat, rep_flat])
-    parents = np.concatenate([np.full(len(top_ids), -1), top_ids[rep_parent]])
-    chan = np.concatenate([channel, rep_channel])
-    order = np.argsort(ids, kind="stable")
-    ids, times, authors, parents, chan = ids[order], times[order], authors[order], parents[order], chan[order]
-    local = ids - (first_message + a.message_offset[chan])
-
-    edited = k.chance(MESSAGES, "edited", 0.08, chan, local)
-    edit_gap = (MINUTE + k.uniform(MESSAGES, "edit_gap", chan, local) * 2 * HOUR).astype(np.int64)
+    ds: Dataset, a: ContentArrays, lo: int, history: History, member_users: IntArray
+) -> tuple[Batch, IntArray]:
+    o, k = ds.options, ds.k
+    chan = lo + history.channel
+    key = history.turn_key
+    ids = ds.id_starts[MESSAGES] + a.message_offset[chan] + a.script_messages[chan] + history.position
+    times = history.created
+    edited = k.chance(MESSAGES, "edited", EDITED_SHARE, chan, key)
+    edit_gap = (MINUTE + k.uniform(MESSAGES, "edit_gap", chan, key) * 2 * HOUR).astype(np.int64)
     updated = np.where(edited, np.minimum(times + edit_gap, ds.end), times)
+    draws = Decorated(
+        paragraph=k.uniform(MESSAGES, "paragraph", chan, key),
+        utterance=k.uniform(MESSAGES, "utterance", chan, key),
+        style=k.bits(MESSAGES, "style", chan, key),
+        decoration=k.uniform(MESSAGES, "decoration", chan, key),
+        pick=k.bits(MESSAGES, "decoration_pick", chan, key),
+    )
+    mentioned = member_users[history.addressee]
+    contents = message_texts(
+        a.corpus,
+        history.corpus_turn,
+        draws,
+        lambda i: users.first_name(ds, int(mentioned[i])),
+        ds.pools.topics,
+        ds.english,
+        o.rich_text,
+        o.paragraph_share,
+    )
+    parents = np.where(history.parent >= 0, ids[np.maximum(history.parent, 0)], -1)
     batch = make_batch(
         MESSAGES,
         {
             "id": ids.tolist(),
-            "content": _contents(ds, a, chan, local, members, offset, lo),
+            "content": contents,
             "created_at": format_timestamps(times),
             "updated_at": format_timestamps(updated),
-            "user_id": (users.first_id(ds) + members[authors]).tolist(),
+            "user_id": (users.first_id(ds) + member_users[history.author]).tolist(),
             "channel_id": (channels.first_id(ds) + chan).tolist(),
             "parent_id": [None if p < 0 else p for p in parents.tolist()],
         },
     )
-    return batch, times, ids
-
-
-def _contents(
-    ds: Dataset,
-    a: ContentArrays,
-    chan: IntArray,
-    local: IntArray,
-    members: IntArray,
-    offset: IntArray,
-    lo: int,
-) -> list[str]:
-    o, k, pools = ds.options, ds.k, ds.pools
-    rich = 2.0 if o.rich_text else 1.0
-    paragraph = k.chance(MESSAGES, "paragraph", o.paragraph_share, chan, local).tolist()
-    sentence = k.integers(MESSAGES, "sentence", 0, len(pools.sentences), chan, local).tolist()
-    para = k.integers(MESSAGES, "paragraph_pick", 0, len(pools.paragraphs), chan, local).tolist()
-    deco = k.uniform(MESSAGES, "decoration", chan, local)
-    pick = k.bits(MESSAGES, "decoration_pick", chan, local)
-    mention_pos = (pick % a.members[chan].astype(np.uint64)).astype(np.int64)
-    mention_user = members[offset[chan - lo] + mention_pos].tolist()
-    pick_list = (pick >> np.uint64(20)).astype(np.int64).tolist()
-    # One decoration per message at most, chosen by bands of a single draw.
-    bands = np.cumsum(np.array([0.10, 0.12, 0.05, 0.04, 0.01, 0.18, 0.04]) * rich)
-    kind = np.searchsorted(bands, deco, side="right").tolist()
-    out = []
-    for i in range(len(kind)):
-        text = pools.paragraphs[para[i]] if paragraph[i] else pools.sentences[sentence[i]]
-        d, p = kind[i], pick_list[i]
-        if d == 0:
-            text = f"@{users.first_name(ds, mention_user[i])} {text}"
-        elif d == 1:
-            if ds.english:
-                text = f"{CHAT_OPENERS[p % len(CHAT_OPENERS)]} {text}"
-            else:
-                text = f"{text} {EMOJI[p % len(EMOJI)]}"
-        elif d == 2:
-            host, topic = LINK_HOSTS[p % len(LINK_HOSTS)], pools.topics[p % len(pools.topics)]
-            text = f"{text} {host}/{topic}/{p % 9973}"
-        elif d == 3:
-            text = f"{text} `{CODE_SNIPPETS[p % len(CODE_SNIPPETS)]}`"
-        elif d == 4:
-            text = f"{text}\n```\n{CODE_BLOCKS[p % len(CODE_BLOCKS)]}\n```"
-        elif d == 5:
-            text = f"{text} {EMOJI[p % len(EMOJI)]}"
-        elif d == 6:
-            text = f"**{pools.topics[p % len(pools.topics)]}**: {text}"
-        out.append(text)
-    return out
+    return batch, ids
 
 
 def _reactions(
     ds: Dataset,
     a: ContentArrays,
     lo: int,
-    shape: _Shape,
-    members: IntArray,
-    joined: IntArray,
-    offset: IntArray,
-    msg_times: IntArray,
-    msg_ids: IntArray,
+    history: History,
+    reactions: Reactions,
+    member_users: IntArray,
+    message_ids: IntArray,
 ) -> Batch:
     k = ds.k
-    counts = shape.reactions
-    # shape's messages and msg_ids are both ordered by (channel, position in channel).
-    which = np.repeat(np.arange(len(counts)), counts)
-    nth = repeat_ranges(counts)
-    chan = shape.msg_channel[which]
-    key = shape.msg_local[which] * 16 + nth
-    size = a.members[chan]
-    start = k.integers(REACTIONS, "first_reactor", 0, size, shape.msg_channel[which], shape.msg_local[which])
-    # Consecutive members from a keyed start: distinct users per message, so triples never repeat.
-    flat = offset[chan - lo] + (start + nth) % size
-    gap = (10 * SECOND + k.uniform(REACTIONS, "gap", chan, key) * 3 * HOUR).astype(np.int64)
-    created = np.minimum(np.maximum(msg_times[which], joined[flat]) + gap, ds.end)
+    chan = lo + history.channel[reactions.message]
+    nth = group_ranks(reactions.message)
+    key = history.turn_key[reactions.message] * 16 + nth
     reaction = ds.reaction_ids[k.choice(REACTIONS, "reaction", a.reaction_cdf, chan, key)]
     # Each channel's generated reactions follow its scripted ones (`chan` is sorted: ranks per channel).
     ids = ds.id_starts[REACTIONS] + a.reaction_offset[chan] + a.script_reactions[chan] + group_ranks(chan)
@@ -487,10 +364,10 @@ def _reactions(
         REACTIONS,
         {
             "id": ids.tolist(),
-            "message_id": msg_ids[which].tolist(),
+            "message_id": message_ids[reactions.message].tolist(),
             "reaction_id": reaction.tolist(),
-            "user_id": (users.first_id(ds) + members[flat]).tolist(),
-            "created_at": format_timestamps(created),
+            "user_id": (users.first_id(ds) + member_users[reactions.user]).tolist(),
+            "created_at": format_timestamps(reactions.created),
         },
     )
 

@@ -1,11 +1,18 @@
 """Channels: one row per channel, the scenario's first (scripted.py), then generated DMs and groups.
 
-Run-wide: kind, owner and creation time of every channel, which the channel contents read. Generated
-channels' shares (DMs, private groups) are counted over the generated channels alone.
+Run-wide: kind, owner, creation time, size, membership run and top-level message count of every channel,
+which the channel contents read. Generated channels' shares (DMs, private groups) are counted over the
+generated channels alone. A scripted channel's kind, owner, creation time and members are the scenario's
+(with "everyone", the generated users follow the listed ones). Generated group sizes are skewed (a few big
+channels, a long tail), then scaled up where needed so that their runs of the user permutation cover every
+user but the lurker share; a generated group's owner is the first user of its run. With the "skewed" message
+spread, bigger channels are also busier (with keyed noise), the total staying about channels x messages per
+channel.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,11 +20,19 @@ import numpy as np
 from backend.models import Channel
 from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_timestamps
 from backend.seeding.entities import one_row_per_item, users
-from backend.seeding.keyed import IntArray, bijection, column_key
+from backend.seeding.keyed import IntArray, affine_permutation, bijection, column_key
 from backend.seeding.scenario import Generated
 
 CHANNELS = Channel.__tablename__
 _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O, U to misread when typed
+# Strides for the DM partner permutation: primes, so one that does not divide n is coprime with n.
+_STRIDE_PRIMES = np.array(
+    [1_000_003, 999_983, 1_299_709, 15_485_863, 32_452_843, 49_979_687, 67_867_967, 86_028_121],
+    dtype=np.int64,
+)
+SIZE_SKEW = 3.0  # size = 2 + (cap - 1) * u**SIZE_SKEW: the median channel is an eighth of the biggest
+ACTIVITY_EXPONENT = 0.7  # with the skewed spread, top-level messages grow as size**this
+ACTIVITY_NOISE = 0.5  # ... times a log-normal factor with this sigma
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,12 @@ class ChannelArrays:
     owner: IntArray  # user index
     created: IntArray
     n_scripted: int  # the first n_scripted channels are the scenario's
+    members: IntArray  # how many members
+    run_start: IntArray  # a generated group channel's first position in the user permutation
+    run_modulus: int  # runs wrap around at this position: users beyond it are lurkers
+    top_messages: IntArray
+    script_members: IntArray  # the scripted channels' listed members (user indexes), concatenated
+    script_member_offset: IntArray  # per scripted channel: where its listed members start in that array
 
 
 def count(ds: Dataset) -> int:
@@ -37,23 +58,56 @@ def count(ds: Dataset) -> int:
     return ds.script.n_channels + ds.options.channels
 
 
+def _evenly(idx: IntArray, share: float) -> np.ndarray:
+    """True for round(n * share) of n indexes spread evenly: index i when round(i * share) steps up."""
+    return np.floor((idx + 1) * share + 0.5) - np.floor(idx * share + 0.5) >= 1  # type: ignore[no-any-return]
+
+
+def user_permutation(ds: Dataset, positions: IntArray) -> IntArray:
+    """The user index at each position of the run's keyed permutation of users (an affine map mod n)."""
+    key = column_key(ds.options.seed, CHANNELS, "member_permutation")
+    return affine_permutation(positions, users.count(ds), key)
+
+
 def prepare(ds: Dataset) -> ChannelArrays:
     o, k, script = ds.options, ds.k, ds.script
     n, n_users, n_scripted = count(ds), users.count(ds), script.n_channels
     user_arrays = users.arrays(ds)
     idx = np.arange(n, dtype=np.int64)
-    # Exact shares spread evenly over the generated indexes: channel g is a DM when floor(g*share) steps up.
+    # Shares spread evenly over the generated indexes g (the scripted channels come before g = 0).
     g = idx - n_scripted
-    is_dm = np.floor((g + 1) * o.dm_share + 1e-9) - np.floor(g * o.dm_share + 1e-9) >= 1
-    group = g - np.floor(g * o.dm_share + 1e-9).astype(np.int64)
-    private_group = (
-        np.floor((group + 1) * o.private_share + 1e-9) - np.floor(group * o.private_share + 1e-9) >= 1
-    )
-    is_private = is_dm | private_group
+    is_dm = _evenly(g, o.dm_share)
+    group = g - np.floor(g * o.dm_share + 0.5).astype(np.int64)
+    is_private = is_dm | _evenly(group, o.private_share)
     group_index = np.where(is_dm, -1, group)
-    owner = k.integers(CHANNELS, "owner", 0, max(n_users, 1), idx)
     for c, channel in enumerate(script.channels):
         is_dm[c], is_private[c], group_index[c] = channel.is_dm, channel.is_private, -1
+    scripted = idx < n_scripted
+    generated = ~is_dm & ~scripted
+
+    cap = n_users if o.max_members == 0 else min(n_users, o.max_members)
+    u = k.uniform(CHANNELS, "members", idx)
+    members = 2 + np.floor((max(cap, 2) - 1) * u**SIZE_SKEW).astype(np.int64)
+    members = np.minimum(members, max(cap, 2))
+    # Enough room in the generated channels for every user who is not a lurker.
+    covered = math.ceil(n_users * (1 - o.lurker_share))
+    have = int(members[generated].sum())
+    if 0 < have < covered:
+        extra = (members - 2).astype(np.float64)
+        room = float(extra[generated].sum())
+        factor = (covered - 2 * int(generated.sum())) / room if room else 0.0
+        grown = 2 + np.ceil(extra * max(factor, 1.0)).astype(np.int64)
+        members = np.where(generated, np.minimum(grown, max(cap, 2)), members)
+    members = np.where(is_dm, 2, members).astype(np.int64)
+    script_counts = script.counts()["members"]
+    everyone = np.array([content.everyone for content in script.contents], dtype=bool)
+    members[:n_scripted] = script_counts + np.where(everyone, o.users, 0)
+    run_modulus = max(covered, int(members[generated].max()) if generated.any() else 1, 1)
+    run_start = np.cumsum(np.where(generated, members, 0)) - np.where(generated, members, 0)
+
+    owner = k.integers(CHANNELS, "owner", 0, max(n_users, 1), idx)  # DMs
+    if n_users:
+        owner = np.where(generated, user_permutation(ds, run_start % run_modulus), owner)
     owner[:n_scripted] = script.owner
     owner_created = user_arrays.created[owner] if n_users else np.zeros(n, dtype=np.int64)
     latest = ds.at(0.75)
@@ -61,7 +115,69 @@ def prepare(ds: Dataset) -> ChannelArrays:
         np.int64
     )
     created[:n_scripted] = script.channel_created
-    return ChannelArrays(is_dm, is_private, group_index, owner, created, n_scripted)
+    listed = [content.members for content in script.contents]
+    return ChannelArrays(
+        is_dm=is_dm,
+        is_private=is_private,
+        group_index=group_index,
+        owner=owner,
+        created=created,
+        n_scripted=n_scripted,
+        members=members,
+        run_start=run_start,
+        run_modulus=run_modulus,
+        top_messages=_top_messages(ds, members, is_dm, idx),
+        script_members=np.concatenate(listed) if listed else np.zeros(0, dtype=np.int64),
+        script_member_offset=np.cumsum(script_counts) - script_counts,
+    )
+
+
+def _top_messages(ds: Dataset, members: IntArray, is_dm: np.ndarray, idx: IntArray) -> IntArray:
+    o, k = ds.options, ds.k
+    m = o.messages_per_channel
+    if o.message_spread == "uniform":
+        return k.integers(CHANNELS, "messages", m // 2, np.full(len(idx), m + m // 2 + 1), idx)
+    if o.message_spread == "skewed" and len(idx) and m:
+        noise = np.exp(ACTIVITY_NOISE * _normal(k.uniform(CHANNELS, "activity", idx)))
+        # A DM talks like a mid-sized channel, not like the smallest one.
+        groups = members[~is_dm] if (~is_dm).any() else members
+        size = np.where(is_dm, max(float(np.median(groups)), 2.0), members.astype(np.float64))
+        weight = size**ACTIVITY_EXPONENT * noise
+        return np.maximum(1, np.round(m * len(idx) * weight / weight.sum())).astype(np.int64)
+    return np.full(len(idx), m, dtype=np.int64)
+
+
+def _normal(u: np.ndarray) -> np.ndarray:
+    """Standard normal quantiles of uniforms (a logistic approximation, good enough for noise)."""
+    clipped = np.clip(u, 1e-9, 1 - 1e-9)
+    return np.log(clipped / (1 - clipped)) / 1.702  # type: ignore[no-any-return]
+
+
+def member_users(ds: Dataset, channel: IntArray, position: IntArray) -> IntArray:
+    """The user index of each (channel, position) membership; position 0 is the owner."""
+    a = arrays(ds)
+    n_users = users.count(ds)
+    owner = a.owner[channel]
+    # DMs: the owner and one other user, an affine permutation of the others keyed by the channel.
+    others = max(n_users - 1, 1)
+    usable = _STRIDE_PRIMES[others % _STRIDE_PRIMES != 0]
+    stride = usable[ds.k.integers("user_channels", "stride", 0, len(usable), channel)]
+    start = ds.k.integers("user_channels", "start", 0, others, channel)
+    partner = (start + (position - 1) * stride) % others
+    partner = partner + (partner >= owner)
+    run = user_permutation(ds, (a.run_start[channel] + position) % a.run_modulus) if n_users else position
+    member = np.where(a.is_dm[channel], np.where(position == 0, owner, partner), run)
+    if a.n_scripted == 0:
+        return member  # type: ignore[no-any-return]
+    # A scripted channel: its listed members (owner first), then with "everyone" the generated users.
+    scripted = channel < a.n_scripted
+    script_channel = np.where(scripted, channel, 0)
+    n_listed = np.diff(np.r_[a.script_member_offset, len(a.script_members)])[script_channel]
+    listed = a.script_members[
+        np.minimum(a.script_member_offset[script_channel] + position, max(len(a.script_members) - 1, 0))
+    ]
+    script_member = np.where(position < n_listed, listed, ds.script.n_users + position - n_listed)
+    return np.where(scripted, script_member, member)  # type: ignore[no-any-return]
 
 
 def arrays(ds: Dataset) -> ChannelArrays:

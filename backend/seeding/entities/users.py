@@ -15,7 +15,7 @@ from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_time
 from backend.seeding.entities import one_row_per_item
 from backend.seeding.keyed import FloatArray, IntArray, bijection, column_key
 from backend.seeding.scenario import Generated
-from backend.seeding.text import AVATAR_URL, EMAIL_DOMAINS, slug
+from backend.seeding.text import AVATAR_URL, EMAIL_DOMAINS, name_indexes, slug
 
 USERS = User.__tablename__
 
@@ -43,10 +43,12 @@ def prepare(ds: Dataset) -> UserArrays:
     k, idx = ds.k, np.arange(n, dtype=np.int64)
     created = ds.start + (k.uniform(USERS, "created_at", idx) * ds.window * 0.6).astype(np.int64)
     created[: ds.script.n_users] = ds.script.user_created
+    # Distinct (first, family) pairs for distinct users, as far as the locale's name lists go.
+    first, last = name_indexes(ds.options.seed, idx, len(ds.pools.first_names), len(ds.pools.last_names))
     return UserArrays(
         created=created,
-        first_name=k.integers(USERS, "first_name", 0, len(ds.pools.first_names), idx),
-        last_name=k.integers(USERS, "last_name", 0, len(ds.pools.last_names), idx),
+        first_name=first,
+        last_name=last,
         # Pareto-distributed activity: a few users write most of the messages.
         activity=(1.0 - k.uniform(USERS, "activity", idx)) ** (-1.0 / 1.16),
         n_scripted=ds.script.n_users,
@@ -79,7 +81,7 @@ def display_name(ds: Dataset, u: int) -> str:
     if isinstance(name, str):
         return name
     users = arrays(ds)
-    return f"{ds.pools.first_names[users.first_name[u]]} {ds.pools.last_names[users.last_name[u]]}"
+    return ds.pools.full_name(users.first_name[u], users.last_name[u])
 
 
 def first_name(ds: Dataset, u: int) -> str:
@@ -111,7 +113,7 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
         fi, li = users.first_name[u], users.last_name[u]
         local = ".".join(part for part in (users.first_slugs[fi], users.last_slugs[li]) if part) or "user"
         generated = {
-            "name": f"{pools.first_names[fi]} {pools.last_names[li]}",
+            "name": pools.full_name(fi, li),
             # The id makes a generated email unique; a scenario's emails are checked against the database.
             "email": f"{local}.{user_id}@{EMAIL_DOMAINS[domain[i]]}",
             "bio": pools.bios[bio_pick[i]] if has_bio[i] else None,

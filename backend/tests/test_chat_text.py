@@ -1,0 +1,104 @@
+"""Message text from corpus turns: sentences and paragraphs, styles, decorations (bold included when rich)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backend.seeding.chat_text import DECORATIONS, Decorated, decoration_bands, message_texts
+from backend.seeding.corpus import build_corpus, load_word_filter
+
+CORPUS = build_corpus(
+    "test",
+    [
+        [["Hello there.", "How are you doing?"], ["Fine, thanks.", "And you?", "Busy week."]],
+        [["Did you see the game?"], ["Yes! What a finish."]],
+    ],
+    load_word_filter(),
+)
+TOPICS = ("release", "design")
+
+
+PLAIN = 0xFFFF_FFFF_FFFF_FFFF  # every style byte at its top: no style applies
+
+
+def _draws(
+    n: int, *, paragraph: bool, utterance: float, style: int = PLAIN, decoration: float = 0.99
+) -> Decorated:
+    return Decorated(
+        paragraph=np.full(n, 0.0 if paragraph else 1.0),
+        utterance=np.full(n, utterance),
+        style=np.full(n, style, dtype=np.uint64),
+        decoration=np.full(n, decoration),
+        pick=np.zeros(n, dtype=np.uint64),
+    )
+
+
+def _texts(turns: list[int], draws: Decorated, rich: bool = False) -> list[str]:
+    return message_texts(
+        CORPUS, np.array(turns), draws, lambda i: "Bo", TOPICS, english=True, rich=rich, paragraph_share=0.4
+    )
+
+
+def test_paragraph_is_the_whole_turn_and_sentence_one_utterance() -> None:
+    assert _texts([1], _draws(1, paragraph=True, utterance=0.0)) == ["Fine, thanks.\nAnd you?\nBusy week."]
+    assert _texts([1], _draws(1, paragraph=False, utterance=0.0)) == ["Busy week."]  # the turn's last
+    assert _texts([1], _draws(1, paragraph=False, utterance=0.5)) == ["Fine, thanks."]  # any: the first
+    assert _texts([2], _draws(1, paragraph=True, utterance=0.0)) == ["Did you see the game?"]  # one utterance
+
+
+def _style(*bytes_below: int) -> int:
+    """A style draw where the given style bytes are 0 (the style applies) and the others 0xFF."""
+    value = PLAIN
+    for byte in bytes_below:
+        value &= ~(0xFF << (8 * byte))
+    return value
+
+
+def test_writing_styles() -> None:
+    def styled(turn: int, *styles: int) -> str:
+        return _texts([turn], _draws(1, paragraph=False, utterance=0.0, style=_style(*styles)))[0]
+
+    assert styled(1) == "Busy week."
+    assert styled(1, 0, 1) == "busy week"  # lower start, no full stop
+    assert styled(3, 2) == "yes! what a finish."  # all lower case
+    assert styled(2, 4) == "Did you see the game??"  # doubled mark
+    assert styled(1, 5) == "Busy week. lol"  # a laugh (pick 0)
+
+
+@pytest.mark.parametrize("rich", [False, True])
+def test_every_decoration_is_reachable(rich: bool) -> None:
+    bands = decoration_bands(rich)
+    assert len(bands) == len(DECORATIONS) and bands[-1] < 1.0
+    lows = np.r_[0.0, bands[:-1]]
+    draws = Decorated(
+        paragraph=np.ones(len(bands)),
+        utterance=np.zeros(len(bands)),
+        style=np.full(len(bands), PLAIN, dtype=np.uint64),
+        decoration=(lows + bands) / 2,  # the middle of each band
+        pick=np.zeros(len(bands), dtype=np.uint64),
+    )
+    texts = _texts([3] * len(bands), draws, rich=rich)
+    assert texts[0] == "@Bo Yes! What a finish."
+    assert texts[2].startswith("Yes! What a finish. https://")
+    assert "`" in texts[3] and "```" in texts[4]
+    assert texts[6].startswith("**") and "**: Yes! What a finish." in texts[6]
+
+
+def test_paragraph_share_by_count_follows_the_option() -> None:
+    """Only multi-utterance turns can be paragraphs: they are chosen more often, so the count share holds."""
+    assert CORPUS.multi_utterance_share == 0.5  # 2 of the 4 turns
+    rng = np.random.default_rng(3)
+    n = 20_000
+    turns = rng.integers(0, CORPUS.turns, n)
+    draws = Decorated(
+        paragraph=rng.random(n),
+        utterance=rng.random(n),
+        style=np.full(n, PLAIN, dtype=np.uint64),
+        decoration=np.full(n, 0.99),
+        pick=np.zeros(n, dtype=np.uint64),
+    )
+    texts = message_texts(
+        CORPUS, turns, draws, lambda i: "Bo", TOPICS, english=True, rich=False, paragraph_share=0.4
+    )
+    assert abs(sum("\n" in t for t in texts) / n - 0.4) < 0.02
