@@ -3,6 +3,7 @@ them, the ledger's guarantees (identity, re-runs, cleanup) and refusals before a
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 
 from backend.models import Reaction, User
+from backend.seeding.corpus import load_corpus
 from backend.seeding.runner import SeedError
-from backend.seeding.scenario import load_scenario, scenario_path
+from backend.seeding.scenario import load_scenario, scenario_path, window
+from backend.seeding.scripted import layout
 from backend.seeding.verify import check_invariants
 from backend.tests.helpers import run_script
 from backend.tests.seed_helpers import (
@@ -20,6 +23,8 @@ from backend.tests.seed_helpers import (
     Chat,
     fetch_chat,
     insert_real_rows,
+    message_kind,
+    normalised,
     real_rows_dump,
     seed,
     table_counts,
@@ -90,6 +95,39 @@ def test_generated_data_fills_in_around_the_script(engine: Engine) -> None:
     generated_channels = chat.channels[4:]
     scripted_users = {u["id"] for u in chat.users[:3]}
     assert any(scripted_users & set(chat.members[c["id"]]) for c in generated_channels)
+    with engine.connect() as conn:
+        assert [r.name for r in check_invariants(conn) if not r.ok] == []
+
+
+def test_generated_rows_around_a_script_are_corpus_conversations_with_exact_counts(engine: Engine) -> None:
+    """The realism planner writes the generated rows of scripted and generated channels alike: exactly
+    messages_per_channel top-level messages each (after the script in a scripted channel), corpus text,
+    every user in a channel."""
+    chat, _codes = seeded(engine, messages_per_channel=12)
+    script = layout(TEST_SCENARIO, *window(AS_OF_DATE, 180))
+    scripted_ids: set[int] = set()
+    for c, content in enumerate(script.contents):
+        in_channel = sorted(m["id"] for m in chat.messages if m["channel_id"] == chat.channels[c]["id"])
+        scripted_ids.update(in_channel[: len(content.messages)])
+    generated = [m for m in chat.messages if m["id"] not in scripted_ids]
+    tops = Counter(m["channel_id"] for m in generated if m["parent_id"] is None)
+    assert tops == {c["id"]: 12 for c in chat.channels}
+    utterances = {normalised(u) for u in load_corpus("en_US").iter_utterances()}
+    kinds = Counter(message_kind(m["content"], utterances) for m in generated)
+    assert kinds["?"] < 0.05 * len(generated), kinds
+    assert {m["user_id"] for m in chat.memberships} == set(chat.user), "every user is in a channel"
+
+
+@pytest.mark.parametrize("spread", ["uniform", "skewed"])
+def test_a_scenario_with_a_message_spread_and_lurkers_keeps_every_invariant(
+    engine: Engine, spread: str
+) -> None:
+    chat, _codes = seeded(engine, users=30, channels=12, message_spread=spread, lurker_share=0.2)
+    incident = chat.channels[0]
+    in_incident = sorted(
+        (m for m in chat.messages if m["channel_id"] == incident["id"]), key=lambda m: m["id"]
+    )
+    assert in_incident[0]["content"] == "@ben the API returns 500s, can you look?"
     with engine.connect() as conn:
         assert [r.name for r in check_invariants(conn) if not r.ok] == []
 

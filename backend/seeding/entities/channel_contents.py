@@ -4,14 +4,15 @@ Partitioned by channel: a channel's rows depend only on its index and on the run
 channels, and the per-channel counts prepared here), so chunks of channels can be generated anywhere.
 Ids are fixed by the plan: each channel's messages and reactions start at a known offset in the block.
 
-Members: a DM's two users; a demo channel's consecutive users from its (demo) owner; any other group
+Members (channels.member_users): a DM's two users; a scripted channel's, the scenario's; any other group
 channel's users are a run of a keyed permutation of the users, the runs of successive channels following
-each other, so together they cover every user (but the lurker share). Messages replay dialogue-corpus
-conversations in sessions (conversation.py plans who says which turn when; chat_text.py writes the text).
-Reactions come from members present at the message, never its author, minutes to hours after it.
+each other, so together they cover every user (but the lurker share). Generated messages replay
+dialogue-corpus conversations in sessions (conversation.py plans who says which turn when; chat_text.py
+writes the text). Reactions come from members present at the message, never its author, minutes to hours
+after it.
 
-A scripted channel (scripted.py) has exactly the scenario's members; its share of the blocks starts with
-the scenario's messages and reactions, and its generated sessions come after the script's last instant.
+A scripted channel (scripted.py): its share of the blocks starts with the scenario's messages and reactions,
+exactly as written; its generated sessions come after the script's last instant.
 """
 
 from __future__ import annotations
