@@ -135,10 +135,11 @@ def build_parser(prog: str) -> ArgumentParser:
             "Fill the database with a realistic, deterministic fake chat: users, channels (DMs, private "
             "channels with join codes), memberships, messages with threaded replies, reactions. The same "
             "seed, options and as-of date give the same data on SQLite and PostgreSQL. Re-running the same "
-            "command writes nothing; --append adds another run. Everything is one transaction."
+            "command puts back only the run's rows that are missing (nothing, if none are); --append adds "
+            "another run. Everything is one transaction."
         ),
         epilog=(
-            "subcommands: seed_data.py verify | status | reset (each has --help). "
+            "subcommands: seed_data.py verify | status | audit | reset (each has --help). "
             "Remove seeded rows with cleanup_fake_data.py."
         ),
     )

@@ -231,3 +231,38 @@ def test_audit_cli_json_and_text(db_url: str, engine: Engine, capsys: pytest.Cap
         == 2
     )
     assert "--run 999: no such seed run" in capsys.readouterr().err
+
+
+def test_seed_command_audit_refresh_and_topup_output(
+    db_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backend.commands import seed as seed_command
+
+    args = ["--database-url", db_url, "--profile", "test", "--seed", "6", "--as-of", "2026-06-01", "--quiet"]
+
+    def cli(*extra: str) -> int:
+        return run_cli(seed_command.run, seed_command.build_parser("seed_data.py"), [*args, *extra])
+
+    assert cli("--audit") == 0
+    assert "no seed run with these options yet" in capsys.readouterr().out
+    assert cli() == 0
+    with engine.begin() as conn:
+        gone = conn.execute(delete(MessageReaction)).rowcount
+    assert cli("--audit", "--append") == 2
+    assert "--audit changes nothing" in capsys.readouterr().err
+    args.remove("--quiet")
+    assert cli() == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
+    assert out.startswith("topped up run") and rows["message_reactions"] == [str(gone), "0", "0"]
+    assert cli() == 0
+    assert "all its rows; nothing to do" in capsys.readouterr().out
+
+
+def test_audit_of_an_unmigrated_database_fails_with_one_line(
+    empty_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_cli(audit_command.run, audit_command.build_parser("audit"), ["--database-url", empty_db_url])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not migrated" in err and len(err.strip().splitlines()) == 1
