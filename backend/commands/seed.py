@@ -140,10 +140,11 @@ def build_parser(prog: str) -> ArgumentParser:
             "Fill the database with a realistic, deterministic fake chat: users, channels (DMs, private "
             "channels with join codes), memberships, messages with threaded replies, reactions. The same "
             "seed, options and as-of date give the same data on SQLite and PostgreSQL. Re-running the same "
-            "command writes nothing; --append adds another run. Everything is one transaction."
+            "command puts back only the run's rows that are missing (nothing, if none are); --append adds "
+            "another run. Everything is one transaction."
         ),
         epilog=(
-            "subcommands: seed_data.py verify | status | reset | show (each has --help). "
+            "subcommands: seed_data.py verify | status | audit | reset | show (each has --help). "
             "Remove seeded rows with cleanup_fake_data.py."
         ),
     )
@@ -151,6 +152,17 @@ def build_parser(prog: str) -> ArgumentParser:
     add_seed_arguments(parser)
     parser.add_argument("--append", action="store_true", help="add a run even if an identical one exists")
     parser.add_argument("--dry-run", action="store_true", help="print the rows per table; write nothing")
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="report this command's run: rows written, present, missing and drifted per table; write nothing",
+    )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="when re-running a completed run, also set its seeded rows edited since back to their "
+        "generated values",
+    )
     parser.add_argument("--list-profiles", action="store_true", help="print each profile with its numbers")
     return parser
 
@@ -240,10 +252,7 @@ def format_summary(summary: Any, url: str) -> str:
     lines = []
     o = summary.options
     if summary.skipped_for_run is not None:
-        lines.append(
-            f"already seeded: run {summary.skipped_for_run} has the same seed and options; nothing written "
-            "(use --append to add another run)"
-        )
+        return format_topup(summary)
     elif summary.dry_run:
         estimated = " (estimated rows: the exact count would take too long)" if summary.estimated else ""
         lines.append(
@@ -264,6 +273,35 @@ def format_summary(summary: Any, url: str) -> str:
             f"{summary.seconds:.2f} s ({rate:,.0f} rows/s)"
         )
         lines.append(describe_locking(summary, url))
+    return "\n".join(lines)
+
+
+def format_topup(summary: Any) -> str:
+    """A re-run of a completed run: nothing to do, or the rows restored (and refreshed) per table."""
+    run_id, topup = summary.skipped_for_run, summary.topup
+    if topup is None:  # a dry run: the ledger was read, the rows were not
+        return (
+            f"already seeded: run {run_id} has the same seed and options; a real run would put back what is "
+            "missing (seed_data.py audit shows it)"
+        )
+    restored = summary.restored
+    refreshed = {t.table: t.refreshed for t in topup.tables if t.refreshed}
+    skipped = {t.table: t.skipped for t in topup.tables if t.skipped}
+    if topup.note and not topup.compared and not topup.complete:
+        return f"run {run_id} has the same seed and options, but it was {topup.note}"
+    if not restored and not refreshed and not skipped:
+        return (
+            f"already seeded: run {run_id} has the same seed and options and all its rows; nothing to do "
+            f"({summary.seconds:.2f} s; --append adds another run, seed_data.py audit shows drift)"
+        )
+    lines = [f"topped up run {run_id} (same seed and options) in {summary.seconds:.2f} s"]
+    lines.append(f"{'table':<20}{'restored':>10}{'skipped':>10}{'refreshed':>10}")
+    for t in topup.tables:
+        lines.append(f"{t.table:<20}{t.restored:>10,}{t.skipped:>10,}{t.refreshed:>10,}")
+    total = (sum(restored.values()), sum(skipped.values()), sum(refreshed.values()))
+    lines.append(f"{'total':<20}{total[0]:>10,}{total[1]:>10,}{total[2]:>10,}")
+    if skipped:
+        lines.append("skipped: rows whose real parent is gone, or whose unique value a real row now holds")
     return "\n".join(lines)
 
 
@@ -293,6 +331,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     options = options_from_args(args)
     url = resolve_database_url(args)
+    if args.audit:
+        from backend.commands.audit import audit_options
+
+        return audit_options(args, options, url)
     size = plan_size(options)
     if args.dry_run and not size.exact_count_is_quick:
         return _estimated_dry_run(args, options, size, url)
@@ -322,6 +364,7 @@ def run(args: argparse.Namespace) -> int:
                         append=args.append,
                         progress=_progress_factory(args.quiet or args.json),
                         online=args.online,
+                        refresh=args.refresh,
                     )
                 except SeedError as exc:
                     raise CommandError(str(exc)) from None

@@ -3,6 +3,7 @@
 python backend/scripts/seed_data.py [options]          seed (see --help)
 python backend/scripts/seed_data.py verify [options]   check the data's invariants
 python backend/scripts/seed_data.py status [options]   seeded and real rows, and the ledger's runs
+python backend/scripts/seed_data.py audit [options]    per run: rows written, present, missing, drifted
 python backend/scripts/seed_data.py reset [options]    remove seeded rows, then seed afresh
 python backend/scripts/seed_data.py show [options]     a channel's latest messages as a chat transcript
 """
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from backend.cli_support import run_cli
 
-SUBCOMMANDS = ("seed", "verify", "status", "reset", "show")
+SUBCOMMANDS = ("seed", "verify", "status", "reset", "audit", "show")
 
 
 def main(argv: list[str]) -> int:

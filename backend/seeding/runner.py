@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 from backend.models import Channel, User
 from backend.reference_data import REACTIONS
 from backend.seeding import ledger, registry
+from backend.seeding.audit import RunAudit, compare_run
 from backend.seeding.dataset import Dataset
 from backend.seeding.online import lock_seeders, reserve_id_blocks
 from backend.seeding.options import SeedOptions
@@ -42,6 +43,14 @@ class RunSummary:
     fast_tables: list[str] = field(default_factory=list)
     estimated: bool = False  # counts are expected values (sizing.py), not the exact plan
     online: bool = False  # loaded without dropping indexes or locking tables (online.py)
+    topup: RunAudit | None = None  # the re-run of a completed run: what it found missing and put back
+
+    @property
+    def restored(self) -> dict[str, int]:
+        """Rows put back per table by a top-up (only the tables that got some)."""
+        if self.topup is None:
+            return {}
+        return {t.table: t.restored for t in self.topup.tables if t.restored}
 
     @property
     def total_rows(self) -> int:
@@ -64,6 +73,7 @@ class RunSummary:
             "estimated": self.estimated,
             "fast_tables": self.fast_tables,
             "online": self.online,
+            "topup": None if self.topup is None else self.topup.to_dict(),
         }
 
 
@@ -144,9 +154,12 @@ def seed_database(
     append: bool = False,
     progress: ProgressFactory = _no_progress,
     online: bool = False,
+    refresh: bool = False,
 ) -> RunSummary:
     """Write one run's rows and its ledger entry on connection; the caller commits or rolls back.
 
+    A completed run with the same options is topped up instead: its missing rows are put back (audit.py),
+    and with refresh its drifted rows are set back to their generated values.
     online: drop no index and lock no table against the app's readers and writers (see online.py).
     """
     started = time.perf_counter()
@@ -155,7 +168,13 @@ def seed_database(
     if not online:
         ledger.lock_for_seeding(connection)
     if not append and (existing := _same_run(connection, options)) is not None:
-        return RunSummary(existing.run_id, options, existing.counts, skipped_for_run=existing.run_id)
+        topup = compare_run(
+            connection, existing.run_id, restore=True, refresh=refresh, regenerate_complete=refresh
+        )
+        seconds = time.perf_counter() - started
+        return RunSummary(
+            existing.run_id, options, existing.counts, seconds, skipped_for_run=existing.run_id, topup=topup
+        )
     ids = check_preconditions(connection, options)
     run_id = ledger.start_run(
         connection, options, datetime.now(UTC), FAKER_VERSION, registry.GENERATOR_VERSION
