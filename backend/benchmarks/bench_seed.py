@@ -1,7 +1,7 @@
 """How fast the seeder is, against the usual way and against the ingest limit, on the same server, in one run.
 
     python backend/benchmarks/bench_seed.py [--database-url URL] [--backend postgresql|sqlite|both]
-        [--skip-5m] [--sample-messages N] [--messages-per-channel N]
+        [--skip-5m] [--sample-messages N] [--rounds N] [--messages-per-channel N]
 
 For each backend (PostgreSQL: a throwaway server started here, or the server of --database-url; SQLite: files
 in a temp directory), every measurement gets a fresh database migrated with backend.schema.upgrade:
@@ -15,8 +15,12 @@ in a temp directory), every measurement gets a fresh database migrated with back
     reactions they need in the load profile's proportions).
 (c) the ingest limit: the load profile's rows, generated once with Dataset (same options, id starts 1, the
     run id of a ledger row inserted in the target database, its reaction ids) and encoded with the writers'
-    encode into temp files per table; then only the writer's drop -> COPY (SQLite: executemany) -> recreate
-    and the commit are timed, in a fresh database.
+    encode into temp files per table, and for PostgreSQL also in COPY's binary format (types as the
+    database reports them); then only the writer's begin (its session settings, drop of indexes, uniques and
+    foreign keys) -> COPY binary (SQLite: executemany) -> recreate and the commit are timed, in a fresh
+    database. (c') the same with COPY's text format, the seeder's own, for reference (PostgreSQL).
+(a), (c) and (c') are repeated --rounds times (default 3), alternating which goes first, each into a fresh
+database; the report shows min and median and the seeder's share of each limit by both.
 then (a) again with five times the messages per channel (500 by default: about 5M top-level messages),
 unless --skip-5m, to see whether peak memory stays flat.
 
@@ -36,6 +40,7 @@ import platform
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -61,7 +66,7 @@ from backend.seeding import registry
 from backend.seeding.dataset import Batch, Dataset
 from backend.seeding.options import SeedOptions, estimated_rows, profile_options, resolve_options
 from backend.seeding.pipeline import effective_workers, encoded_batches
-from backend.seeding.writers import PostgresWriter, SqliteWriter
+from backend.seeding.writers import COPY_BUFFER_BYTES, PostgresWriter, SqliteWriter
 
 SEED_CLI = ROOT / "backend" / "scripts" / "seed_data.py"
 AS_OF = date(2026, 6, 1)
@@ -589,14 +594,79 @@ def prepare_limit_target(dbs: Databases, backend: str, options: SeedOptions) -> 
     return LimitTarget(backend, db, run_id, ids)
 
 
-FORMATS = {"postgresql": "copy", "sqlite": "rows"}
+# The file formats (c) loads per backend: the first is the limit the ratios use, the others are for reference.
+FORMATS = {"postgresql": ("binary", "copy"), "sqlite": ("rows",)}
+FORMAT_LABEL = {"binary": "binary COPY", "copy": "text COPY", "rows": "executemany"}
+LIMIT_KEYS = {"binary": "c", "copy": "ct", "rows": "c"}
+PG_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+PG_BINARY_TRAILER = struct.pack(">h", -1)
+PG_EPOCH = datetime(2000, 1, 1)
+_NULL_FIELD = struct.pack(">i", -1)
+_FIXED = {"bigint": ">q", "integer": ">i", "smallint": ">h", "boolean": ">?"}
 
 
-def _encoder(formats: tuple[str, ...]) -> Callable[[Batch], dict[str, bytes]]:
+def column_types(url: str) -> dict[str, list[str]]:
+    """Each seeded table's column types as the database reports them, in the writer's column order."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = {
+                (t, c): d
+                for t, c, d in conn.execute(
+                    text("SELECT table_name, column_name, data_type FROM information_schema.columns")
+                )
+            }
+    finally:
+        engine.dispose()
+    return {t: [found[t, c] for c in registry.columns(t)] for t in registry.seeded_tables()}
+
+
+def _binary_fields(values: list[Any], pg_type: str) -> list[bytes]:
+    """One column as COPY binary fields (length, then the value in network order); untimed Python."""
+    if pg_type in _FIXED:
+        packer = struct.Struct(">i" + _FIXED[pg_type][1:])
+        size = packer.size - 4
+        return [_NULL_FIELD if v is None else packer.pack(size, v) for v in values]
+    if pg_type == "timestamp with time zone":
+        packer = struct.Struct(">iq")
+
+        def micros(v: Any) -> int:
+            moment = datetime.fromisoformat(v) if isinstance(v, str) else v.replace(tzinfo=None)
+            delta = moment - PG_EPOCH
+            return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+        return [_NULL_FIELD if v is None else packer.pack(8, micros(v)) for v in values]
+    if pg_type in ("text", "character varying"):
+        out = []
+        for v in values:
+            if v is None:
+                out.append(_NULL_FIELD)
+            else:
+                raw = v.encode()
+                out.append(struct.pack(">i", len(raw)) + raw)
+        return out
+    raise ValueError(f"no binary COPY encoding for column type {pg_type!r}")
+
+
+def encode_copy_binary(batch: Batch, types: list[str]) -> bytes:
+    """A batch's rows in COPY's binary format, without the file header and trailer."""
+    if not len(batch):
+        return b""
+    count = struct.pack(">h", len(types))
+    columns = [_binary_fields(values, pg_type) for values, pg_type in zip(batch.columns, types, strict=True)]
+    return b"".join(count + b"".join(fields) for fields in zip(*columns, strict=True))
+
+
+def _encoder(
+    formats: tuple[str, ...], types: dict[str, list[str]] | None
+) -> Callable[[Batch], dict[str, bytes]]:
     """Encode a batch the way each writer would, pickling the SQLite writer's rows to store them."""
 
     def encode(batch: Batch) -> dict[str, bytes]:
         encoded = {}
+        if "binary" in formats:
+            assert types is not None
+            encoded["binary"] = encode_copy_binary(batch, types[batch.table])
         if "copy" in formats:
             encoded["copy"] = PostgresWriter.encode(batch)
         if "rows" in formats:
@@ -607,7 +677,11 @@ def _encoder(formats: tuple[str, ...]) -> Callable[[Batch], dict[str, bytes]]:
 
 
 def generate_files(
-    workdir: Path, options: SeedOptions, target: LimitTarget, formats: tuple[str, ...]
+    workdir: Path,
+    options: SeedOptions,
+    target: LimitTarget,
+    formats: tuple[str, ...],
+    types: dict[str, list[str]] | None = None,
 ) -> Path:
     """Encode the run's rows into one file per table and format, streaming; returns the manifest's path."""
     dataset = Dataset(
@@ -627,8 +701,11 @@ def generate_files(
             for fmt, tables in files.items()
             for table, path in tables.items()
         }
+        for (fmt, _table), handle in handles.items():
+            if fmt == "binary":
+                handle.write(PG_BINARY_HEADER)
         workers = effective_workers(options, total)
-        for table, encoded, rows in encoded_batches(dataset, workers, _encoder(formats)):
+        for table, encoded, rows in encoded_batches(dataset, workers, _encoder(formats, types)):
             written[table] += rows
             if rows:
                 for fmt, payload in encoded.items():
@@ -637,6 +714,9 @@ def generate_files(
             if done >= next_report:
                 say(f"    generated {done:.0%} ({sum(written.values()):,} of {total:,} rows)")
                 next_report = (int(done * 5) + 1) / 5
+        for (fmt, _table), handle in handles.items():
+            if fmt == "binary":
+                handle.write(PG_BINARY_TRAILER)
     if any(written[table] != planned[table] for table in registry.seeded_tables()):
         raise RuntimeError(f"generated {dict(written)} rows but the plan has {planned}")
     sizes = {fmt: sum(path.stat().st_size for path in tables.values()) for fmt, tables in files.items()}
@@ -680,14 +760,39 @@ def _pickled_batches(path: Path) -> Iterator[list[tuple[Any, ...]]]:
                 return
 
 
-def limit_load(url: str, manifest_path: str, backend: str) -> dict[str, Any]:
-    """In the child: the writer's begin (drops) -> write per chunk -> finish (recreates), then commit.
+def _load_table(writer: PostgresWriter | SqliteWriter, fmt: str, table: str, path: Path) -> tuple[float, int]:
+    """Load one table's file with the writer's connection; returns (seconds timed, statements)."""
+    if fmt == "binary":
+        assert isinstance(writer, PostgresWriter)
+        columns = ", ".join(registry.columns(table))
+        cursor = writer.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with open(path, "rb") as handle:
+            # One COPY per table, streamed from the file: reading it from the page cache is timed too.
+            started = time.perf_counter()
+            cursor.copy_expert(
+                f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)", handle, COPY_BUFFER_BYTES
+            )
+            seconds = time.perf_counter() - started
+        cursor.close()
+        return seconds, 1
+    chunks: Iterator[Any] = _copy_chunks(path) if fmt == "copy" else _pickled_batches(path)
+    seconds, statements = 0.0, 0
+    for payload in chunks:
+        started = time.perf_counter()
+        writer.write(table, payload)
+        seconds += time.perf_counter() - started
+        statements += 1
+    return seconds, statements
 
-    Only the writer's calls and the commit are timed; reading the files is not.
+
+def limit_load(url: str, manifest_path: str, fmt: str) -> dict[str, Any]:
+    """In the child: the writer's begin (session settings, drops) -> load per table -> finish (recreates),
+    then commit.
+
+    Only the writer's calls, the loads and the commit are timed; reading text and pickled files is not.
     """
     manifest = json.loads(Path(manifest_path).read_text())
     counts: dict[str, int] = manifest["counts"]
-    fmt = FORMATS[backend]
     files = {table: Path(path) for table, path in manifest["files"][fmt].items()}
     engine = make_engine(url)
     wall = time.perf_counter()
@@ -695,19 +800,14 @@ def limit_load(url: str, manifest_path: str, backend: str) -> dict[str, Any]:
     with engine.connect() as conn:
         transaction = conn.begin()
         started = time.perf_counter()
-        writer: PostgresWriter | SqliteWriter = PostgresWriter(conn) if fmt == "copy" else SqliteWriter(conn)
+        writer: PostgresWriter | SqliteWriter = PostgresWriter(conn) if fmt != "rows" else SqliteWriter(conn)
         writer.begin(counts)
         timed += time.perf_counter() - started
         statements = 0
         for table in registry.seeded_tables():
-            chunks: Iterator[Any] = (
-                _copy_chunks(files[table]) if fmt == "copy" else _pickled_batches(files[table])
-            )
-            for payload in chunks:
-                started = time.perf_counter()
-                writer.write(table, payload)
-                timed += time.perf_counter() - started
-                statements += 1
+            seconds, done = _load_table(writer, fmt, table, files[table])
+            timed += seconds
+            statements += done
         started = time.perf_counter()
         writer.finish()
         transaction.commit()
@@ -729,12 +829,15 @@ def limit_load(url: str, manifest_path: str, backend: str) -> dict[str, Any]:
     }
 
 
-def measure_limit(dbs: Databases, workdir: Path, target: LimitTarget, manifest: Path) -> Result:
-    what = "COPY" if target.backend == "postgresql" else "executemany"
-    result = Result(target.backend, "c", f"{WAYS['c']}: {what} of pre-generated rows")
+def measure_limit(dbs: Databases, workdir: Path, target: LimitTarget, manifest: Path, fmt: str) -> Result:
+    what = FORMAT_LABEL[fmt]
+    result = Result(target.backend, LIMIT_KEYS[fmt], f"{WAYS[LIMIT_KEYS[fmt]]}: {what} of pre-generated rows")
     try:
-        say(f"  {BACKEND_LABEL[target.backend]} c: drop indexes/constraints -> {what} -> recreate, timed")
-        cmd = [sys.executable, __file__, "_child", "load", target.db.url, str(manifest), target.backend]
+        say(
+            f"  {BACKEND_LABEL[target.backend]} {result.key}: "
+            f"drop indexes/constraints -> {what} -> recreate, timed"
+        )
+        cmd = [sys.executable, __file__, "_child", "load", target.db.url, str(manifest), fmt]
         run = run_monitored(cmd, workdir)
         result.peak_tree_kb, result.peak_main_kb = run.peak_tree_kb, run.peak_main_kb
         if run.returncode != 0:
@@ -794,41 +897,135 @@ def _share(value: float, limit: float) -> str:
     return f"{value / limit:.0%}" if value > 0 and limit > 0 else "-"
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+@dataclass
+class Rounds:
+    """One way's results over the rounds: rows, min and median seconds, the highest peak memory."""
+
+    backend: str
+    key: str
+    way: str
+    rows: int
+    seconds: list[float]
+    peak_tree_kb: int | None
+    peak_main_kb: int | None
+    failed: bool
+
+    @property
+    def min_seconds(self) -> float:
+        return min(self.seconds) if self.seconds else 0.0
+
+    @property
+    def median_seconds(self) -> float:
+        return _median(self.seconds) if self.seconds else 0.0
+
+    def rate(self, seconds: float) -> float:
+        return self.rows / seconds if seconds > 0 and not self.failed else 0.0
+
+
+def group_rounds(results: list[Result]) -> list[Rounds]:
+    groups: dict[tuple[str, str], list[Result]] = {}
+    for r in results:
+        groups.setdefault((r.backend, r.key), []).append(r)
+    out = []
+    for (backend, key), mine in groups.items():
+        ok = [r for r in mine if not r.error]
+        trees = [r.peak_tree_kb for r in ok if r.peak_tree_kb]
+        mains = [r.peak_main_kb for r in ok if r.peak_main_kb]
+        out.append(
+            Rounds(
+                backend,
+                key,
+                mine[0].way,
+                ok[0].rows if ok else 0,
+                [r.seconds for r in ok],
+                max(trees) if trees else None,
+                max(mains) if mains else None,
+                failed=len(ok) != len(mine),
+            )
+        )
+    return out
+
+
 def table_rows(results: list[Result]) -> list[list[str]]:
     rows = []
+    grouped = group_rounds(results)
     for backend in ("postgresql", "sqlite"):
-        mine = [r for r in results if r.backend == backend]
+        mine = {g.key: g for g in grouped if g.backend == backend}
         if not mine:
             continue
-        base = next((r.rate for r in mine if r.key == "b"), 0.0)
-        limit = next((r.rate for r in mine if r.key == "c"), 0.0)
-        for key in ("b", "c", "a", "a5"):
-            for r in (r for r in mine if r.key == key):
-                if r.error:
-                    rows.append([BACKEND_LABEL[backend], r.way, "FAILED", "-", "-", "-", "-", "-"])
-                    continue
-                memory = f"{mib(r.peak_tree_kb)} / {mib(r.peak_main_kb)}"
-                rows.append(
-                    [
-                        BACKEND_LABEL[backend],
-                        r.way,
-                        f"{r.rows:,}",
-                        f"{r.seconds:,.1f}",
-                        f"{r.rate:,.0f}",
-                        _ratio(r.rate, base),
-                        _share(r.rate, limit),
-                        memory,
-                    ]
-                )
+        base = mine["b"].rate(mine["b"].median_seconds) if "b" in mine else 0.0
+        limit = mine["c"].rate(mine["c"].median_seconds) if "c" in mine else 0.0
+        for key in ("b", "c", "ct", "a", "a5"):
+            g = mine.get(key)
+            if g is None:
+                continue
+            if g.failed:
+                rows.append([BACKEND_LABEL[backend], g.way, "FAILED", "-", "-", "-", "-", "-", "-", "-"])
+                continue
+            rate = g.rate(g.median_seconds)
+            rows.append(
+                [
+                    BACKEND_LABEL[backend],
+                    g.way,
+                    f"{g.rows:,}",
+                    str(len(g.seconds)),
+                    f"{g.min_seconds:,.1f}",
+                    f"{g.median_seconds:,.1f}",
+                    f"{rate:,.0f}",
+                    _ratio(rate, base),
+                    _share(rate, limit),
+                    f"{mib(g.peak_tree_kb)} / {mib(g.peak_main_kb)}",
+                ]
+            )
     return rows
 
 
-HEADERS = ["backend", "way", "rows", "seconds", "rows/s", "vs (b)", "of limit (c)", "peak RSS tree / main"]
+def ratio_lines(results: list[Result]) -> list[str]:
+    """The seeder's share of each limit, from the min times and from the median times of the rounds."""
+    lines = []
+    grouped = group_rounds(results)
+    for backend in ("postgresql", "sqlite"):
+        mine = {g.key: g for g in grouped if g.backend == backend and not g.failed and g.seconds}
+        if "a" not in mine:
+            continue
+        ours = mine["a"]
+        for key in ("c", "ct"):
+            if key not in mine:
+                continue
+            limit = mine[key]
+            by_min = _share(ours.rate(ours.min_seconds), limit.rate(limit.min_seconds))
+            by_median = _share(ours.rate(ours.median_seconds), limit.rate(limit.median_seconds))
+            lines.append(
+                f"{BACKEND_LABEL[backend]}: (a) reaches {by_min} of {limit.way.split(': ')[-1]} by min times "
+                f"({ours.min_seconds:.1f} s vs {limit.min_seconds:.1f} s), {by_median} by median times "
+                f"({ours.median_seconds:.1f} s vs {limit.median_seconds:.1f} s)"
+            )
+    return lines
+
+
+HEADERS = [
+    "backend",
+    "way",
+    "rows",
+    "rounds",
+    "min s",
+    "median s",
+    "rows/s (median)",
+    "vs (b)",
+    "of limit (c)",
+    "peak PSS tree / RSS main",
+]
 
 
 def print_table(rows: list[list[str]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS)]
-    right = {2, 3, 4, 5, 6, 7}
+    right = {2, 3, 4, 5, 6, 7, 8, 9}
 
     def line(cells: list[str]) -> str:
         return "  ".join(
@@ -849,18 +1046,9 @@ def print_markdown(
     legend: list[str],
     verdicts: list[str],
 ) -> None:
-    headers = [
-        "Backend",
-        "Way",
-        "Rows",
-        "Seconds",
-        "Rows/s",
-        "vs (b)",
-        "of limit (c)",
-        "Peak RSS tree / main",
-    ]
+    headers = [h[0].upper() + h[1:] for h in HEADERS]
     print("| " + " | ".join(headers) + " |")
-    print("|" + "|".join([":--", ":--", "--:", "--:", "--:", "--:", "--:", "--:"]) + "|")
+    print("|" + "|".join([":--", ":--"] + ["--:"] * (len(HEADERS) - 2)) + "|")
     for row in rows:
         print("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
     print()
@@ -903,12 +1091,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="N",
         help="messages in the usual way's sample (b) (default 20,000)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        metavar="N",
+        help="rounds of (a) and (c) alternated, each into a fresh database (default 3); min and median shown",
+    )
     parser.add_argument("--messages-per-channel", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.database_url and make_url(args.database_url).get_backend_name() != "postgresql":
         parser.error("--database-url must name a PostgreSQL server; SQLite always uses fresh temp files")
-    if args.sample_messages < 1 or (args.messages_per_channel is not None and args.messages_per_channel < 1):
-        parser.error("--sample-messages and --messages-per-channel must be at least 1")
+    if (
+        args.sample_messages < 1
+        or args.rounds < 1
+        or (args.messages_per_channel is not None and args.messages_per_channel < 1)
+    ):
+        parser.error("--sample-messages, --rounds and --messages-per-channel must be at least 1")
     return args
 
 
@@ -921,6 +1120,7 @@ WAYS = {
     "a5": "(a) ours: 5x messages",
     "b": "(b) usual way: Faker + ORM",
     "c": "(c) ingest limit",
+    "ct": "(c') for reference",
 }
 
 
@@ -942,7 +1142,7 @@ def report_result(result: Result) -> None:
             f"{result.notes['samples']} samples; "
             f"the seeder's own timer said {result.notes['internal_seconds']:.1f} s"
         )
-    if result.key == "c":
+    if result.key in ("c", "ct"):
         rebuilt = ", ".join(result.notes["rebuilt_tables"]) or "none"
         say(
             f"    {result.notes['statements']} write calls; indexes dropped and rebuilt on: {rebuilt}; "
@@ -957,8 +1157,14 @@ def legend_lines(small_knob: bool) -> list[str]:
         "index rebuild and commit included.",
         f"(b) Faker per field, ORM session.add, a commit every {COMMIT_EVERY} rows, on a sample in the load "
         "profile's proportions.",
-        "(c) the same rows as (a), pre-generated to files; only the writer's drop -> COPY (SQLite: "
-        "executemany) -> recreate and the commit are timed.",
+        "(c) the same rows as (a), pre-generated to files and loaded with the seeder's writer (its session "
+        "settings, its drop of indexes, uniques and foreign keys and their rebuild in the same transaction): "
+        "PostgreSQL in COPY's binary format, one COPY per table streamed from its file (reading included); "
+        "SQLite by executemany. Only the writer's calls, the loads and the commit are timed. (c') the same "
+        "in COPY's text format, the seeder's own, for reference.",
+        "Rounds: (a), (c) and (c') run once per round, in alternating order, each into a fresh database; "
+        "min and median over the rounds are shown, rows/s and shares use the median. (b) and the 5x run "
+        "run once.",
         "vs (b): times faster than (b) per row; of limit (c): share of (c)'s rows/s. The 5x run is compared "
         "with (b) and (c) at the load profile's size.",
         "Peak memory: the peak of 50 ms samples of the summed proportional set size (Pss) of the process and "
@@ -1056,41 +1262,68 @@ def main(argv: list[str]) -> int:
         for backend, target in targets.items():
             groups.setdefault((target.run_id, tuple(target.reaction_ids)), []).append(backend)
         for members in groups.values():
-            formats = tuple(FORMATS[b] for b in members)
+            formats = tuple(fmt for b in members for fmt in FORMATS[b])
+            types = column_types(targets["postgresql"].db.url) if "postgresql" in members else None
             say(f"  generating with Dataset, encoded for {' and '.join(BACKEND_LABEL[b] for b in members)}")
             started = time.perf_counter()
             subdir = workdir / "-".join(members)
             subdir.mkdir()
-            manifest = generate_files(subdir, options, targets[members[0]], formats)
+            manifest = generate_files(subdir, options, targets[members[0]], formats, types)
             sizes = json.loads(manifest.read_text())["bytes"]
             shown = ", ".join(f"{fmt} {size / 1e6:,.0f} MB" for fmt, size in sizes.items())
             say(f"  generated in {time.perf_counter() - started:.1f} s ({shown} on disk)")
             for backend in members:
                 manifests[backend] = manifest
 
-        remaining = {
-            manifest: [b for b in backends if manifests[b] == manifest] for manifest in manifests.values()
-        }
+        def limit_target(backend: str) -> LimitTarget:
+            """The first round loads into the database the files were made for; later ones into fresh ones."""
+            made_for = targets[backend]
+            if made_for.db in dbs.live:
+                return made_for
+            fresh = prepare_limit_target(dbs, backend, options)
+            if (fresh.run_id, fresh.reaction_ids) != (made_for.run_id, made_for.reaction_ids):
+                dbs.drop(fresh.db)
+                raise RuntimeError(
+                    "a fresh database got another run id or reaction ids than the files were made for"
+                )
+            return fresh
+
         for backend in backends:
             label = BACKEND_LABEL[backend]
-            say(f"{label}:")
-            steps: list[tuple[str, Callable[[], Result]]] = [
-                ("a", lambda b=backend: measure_cli(dbs, workdir, b, mpc, "a", WAYS["a"])),
-                ("b", lambda b=backend: measure_orm(dbs, workdir, b, args.sample_messages)),
-                ("c", lambda b=backend: measure_limit(dbs, workdir, targets[b], manifests[b])),
-            ]
-            if not args.skip_5m:
-                way = f"{WAYS['a5']} (--messages-per-channel {big_mpc})"
-                steps.append(("a5", lambda b=backend, w=way: measure_cli(dbs, workdir, b, big_mpc, "a5", w)))
-            for key, step in steps:
-                result = step()
-                results.append(result)
-                report_result(result)
-                if key == "c":
-                    remaining[manifests[backend]].remove(backend)
-                    if not remaining[manifests[backend]]:
-                        shutil.rmtree(manifests[backend].parent, ignore_errors=True)
+            for number in range(args.rounds):
+                say(f"{label}, round {number + 1} of {args.rounds}:")
+                ours: list[tuple[str, Callable[[], Result]]] = [
+                    ("a", lambda b=backend: measure_cli(dbs, workdir, b, mpc, "a", WAYS["a"]))
+                ]
+                limits: list[tuple[str, Callable[[], Result]]] = [
+                    (
+                        LIMIT_KEYS[fmt],
+                        lambda b=backend, f=fmt: measure_limit(
+                            dbs, workdir, limit_target(b), manifests[b], f
+                        ),
+                    )
+                    for fmt in FORMATS[backend]
+                ]
+                # Alternate which goes first, so a busy spell on the machine does not favour one side.
+                steps = ours + limits if number % 2 == 0 else limits + ours
+                if number == 0:
+                    steps.append(("b", lambda b=backend: measure_orm(dbs, workdir, b, args.sample_messages)))
+                    if not args.skip_5m:
+                        way = f"{WAYS['a5']} (--messages-per-channel {big_mpc})"
+                        steps.append(
+                            ("a5", lambda b=backend, w=way: measure_cli(dbs, workdir, b, big_mpc, "a5", w))
+                        )
+                for _key, step in steps:
+                    result = step()
+                    results.append(result)
+                    report_result(result)
+        for manifest in set(manifests.values()):
+            shutil.rmtree(manifest.parent, ignore_errors=True)
 
+        print()
+        print("Ratios (min of the rounds, and median)")
+        for line in ratio_lines(results):
+            print(f"  {line}")
         print()
         print(f"Results (load avg at end: {loadavg()})")
         print()
@@ -1108,7 +1341,7 @@ def main(argv: list[str]) -> int:
             print()
         print("Markdown, for the README's Performance section:")
         print()
-        print_markdown(rows, machine, pg, legend, verdicts)
+        print_markdown(rows, machine, pg, legend, verdicts + ratio_lines(results))
         return 1 if any(r.error for r in results) else 0
     except KeyboardInterrupt:
         print("\ninterrupted; cleaning up", file=sys.stderr, flush=True)

@@ -716,3 +716,68 @@ def test_an_unnamed_foreign_key_is_described_by_its_columns(engine: Engine) -> N
     )
     # PostgreSQL names it itself; SQLite reports no name, so the columns stand in for it.
     assert dependent.constraint in ("app_pins_channel_id_fkey", "app_pins(channel_id) -> channels")
+
+
+# --- the fast path: TRUNCATE of tables that hold nothing real (PostgreSQL) ----------------------------------
+
+
+def _filenodes(engine: Engine) -> dict[str, int]:
+    """Each seeded table's storage file: TRUNCATE gives a table a new one, DELETE keeps it."""
+    query = text("SELECT pg_relation_filenode(CAST(:name AS regclass))")
+    with engine.connect() as conn:
+        return {
+            name: int(conn.execute(query, {"name": name}).scalar_one()) for name in registry.seeded_tables()
+        }
+
+
+def test_tables_holding_only_seeded_rows_are_truncated_the_rest_deleted(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    rng = random.Random(13)
+    try:
+        with engine.begin() as conn:
+            runs = [write_seeded_run(conn, rng), write_seeded_run(conn, rng)]
+        with engine.begin() as conn:
+            real_user = RealRows().user(conn)  # a real user nothing seeded points at
+        before, files = _dump(engine), _filenodes(engine)
+        with engine.begin() as conn:
+            result = execute_cleanup(conn, plan_cleanup(conn, select_runs(conn)))
+        assert dict(result.removed) == _expected_counts(*runs)
+        after = _dump(engine)
+        assert after == without(before, *(r.keys() for r in runs))
+        assert [row[0] for row in after["users"]] == [real_user]
+        changed = {name for name, node in _filenodes(engine).items() if node != files[name]}
+        # users keeps its real row, so it is deleted from; everything referencing it held only seeded rows.
+        assert changed == set(registry.seeded_tables()) - {"users"}
+    finally:
+        engine.dispose()
+
+
+def test_nothing_is_truncated_when_real_rows_are_mixed_in(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    rng = random.Random(14)
+    try:
+        with engine.begin() as conn:
+            runs = [write_seeded_run(conn, rng), write_seeded_run(conn, rng)]
+        before, files = _dump(engine), _filenodes(engine)
+        # Only the first run: the second run's rows are real to this cleanup, in every table.
+        with engine.begin() as conn:
+            execute_cleanup(conn, plan_cleanup(conn, select_runs(conn, [runs[0].run_id])))
+        assert _dump(engine) == without(before, runs[0].keys())
+        assert _filenodes(engine) == files
+    finally:
+        engine.dispose()
+
+
+def test_truncate_rolls_back_with_the_transaction(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            write_seeded_run(conn, random.Random(15))
+        before = _dump(engine)
+        with engine.connect() as conn, conn.begin() as transaction:
+            execute_cleanup(conn, plan_cleanup(conn, select_runs(conn)))
+            assert all(not rows for name, rows in dump(conn).items() if name in registry.seeded_tables())
+            transaction.rollback()
+        assert _dump(engine) == before
+    finally:
+        engine.dispose()
