@@ -39,8 +39,9 @@ def _delete_random_seeded_rows(conn: Connection, run_id: int, rng: random.Random
             mine = table.c[registry.MARK_COLUMN] == run_id
         rows = [tuple(r) for r in conn.execute(select(*key).where(mine).order_by(*key))]
         chosen = set(rng.sample(rows, max(1, int(len(rows) * share))))
-        # Rows that reference a doomed row go too (parents are decided first: foreign-key order).
-        for fk in table.foreign_keys:
+        # Rows that reference a doomed row go too (parents are decided first: foreign-key order; a table's
+        # reference to itself last, so that it also catches rows doomed through the other keys).
+        for fk in sorted(table.foreign_keys, key=lambda fk: fk.column.table.name == name):
             parent = fk.column.table.name
             parents = doomed.get(parent, set()) if parent != name else {(i,) for (i,) in chosen}
             if parents:
