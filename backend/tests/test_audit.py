@@ -57,15 +57,17 @@ def _delete_random_seeded_rows(conn: Connection, run_id: int, rng: random.Random
             conn.execute(delete(table).where(*(c == v for c, v in zip(key, row, strict=True))))
 
 
-def test_top_up_restores_exactly_the_deleted_rows(engine: Engine) -> None:
-    first = seed(engine, "test", seed=5)
+@pytest.mark.parametrize("scenario", ["", "test"], ids=["generated", "with-scenario"])
+def test_top_up_restores_exactly_the_deleted_rows(engine: Engine, scenario: str) -> None:
+    """Scripted rows of a scenario are restored like generated ones: they live in the same id blocks."""
+    first = seed(engine, "test", seed=5, scenario=scenario)
     with engine.connect() as conn:
         original = canonical_dump(conn, first.run_id)
     with engine.begin() as conn:
         _delete_random_seeded_rows(conn, first.run_id or 0, random.Random(7), 0.2)
         before = audit.compare_run(conn, first.run_id or 0)
     assert before.total("missing") > 0 and all(t.drifted == 0 for t in before.tables)
-    again = seed(engine, "test", seed=5)
+    again = seed(engine, "test", seed=5, scenario=scenario)
     assert again.skipped_for_run == first.run_id
     assert again.restored == {t.table: t.missing for t in before.tables if t.missing}
     with engine.connect() as conn:
