@@ -9,6 +9,7 @@ are the entities' to generate. Everything here is a pure function of (scenario, 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,3 +169,19 @@ def options_scenario(options: SeedOptions) -> Scenario | None:
             f"{scenario.path}: the scenario file changed while the run was being prepared; run again"
         )
     return scenario
+
+
+def with_scripted_sizes(options: SeedOptions) -> SeedOptions:
+    """The options with the scenario's users and channels added to the generated ones: what estimates
+    count (a scenario that cannot be read adds nothing here; seeding refuses it with its reason)."""
+    try:
+        scenario = options_scenario(options)
+    except ScenarioError:
+        scenario = None
+    if scenario is None:
+        return options
+    return dataclasses.replace(
+        options,
+        users=options.users + len(scenario.users),
+        channels=options.channels + len(scenario.channels),
+    )

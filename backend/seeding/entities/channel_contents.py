@@ -48,6 +48,7 @@ from backend.seeding.dataset import (
 from backend.seeding.entities import Entity, channels, users
 from backend.seeding.keyed import FloatArray, IntArray, group_ranks, repeat_ranges, to_cdf
 from backend.seeding.options import SeedOptions
+from backend.seeding.scripted import with_scripted_sizes
 
 MEMBERSHIPS = UserChannel.__tablename__
 MESSAGES = Message.__tablename__
@@ -134,14 +135,18 @@ def rows_per_item(ds: Dataset) -> dict[str, IntArray]:
 
 
 def estimate(options: SeedOptions) -> dict[str, int]:
+    options = with_scripted_sizes(options)
     members = options.users if options.max_members == 0 else min(options.users, options.max_members)
     groups = options.channels - options.dm_channels
     top = options.channels * options.messages_per_channel
     messages = round(top * (1 + options.reply_share * 1.4))  # threads have 1.4 replies on average
+    # Every user but the lurkers joins some channel, when there are channels to join.
+    joined = round(options.users * (1 - options.lurker_share)) if options.channels else 0
     return {
-        MEMBERSHIPS: options.dm_channels * 2 + max(round(groups * (2 + (members - 1) / 4)), options.users),
+        MEMBERSHIPS: options.dm_channels * 2 + max(round(groups * (2 + (members - 1) / 4)), joined),
         MESSAGES: messages,
-        REACTIONS: round(messages * options.reaction_share * (1 + options.max_reactions) / 2),
+        # Fewer than the draws ask for: a session's reactors are the members present (measured: ~0.85).
+        REACTIONS: round(messages * options.reaction_share * (1 + options.max_reactions) / 2 * 0.85),
     }
 
 

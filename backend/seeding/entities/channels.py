@@ -22,6 +22,7 @@ from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_time
 from backend.seeding.entities import one_row_per_item, users
 from backend.seeding.keyed import IntArray, affine_permutation, bijection, column_key
 from backend.seeding.scenario import Generated
+from backend.seeding.scripted import with_scripted_sizes
 
 CHANNELS = Channel.__tablename__
 _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O, U to misread when typed
@@ -233,4 +234,6 @@ def _base32(value: int, length: int = 8) -> str:
     return "".join(chars)
 
 
-ENTITY = one_row_per_item(CHANNELS, "channel", count, lambda options: options.channels, generate, prepare)
+ENTITY = one_row_per_item(
+    CHANNELS, "channel", count, lambda options: with_scripted_sizes(options).channels, generate, prepare
+)

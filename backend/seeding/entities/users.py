@@ -15,6 +15,7 @@ from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_time
 from backend.seeding.entities import one_row_per_item
 from backend.seeding.keyed import FloatArray, IntArray, bijection, column_key
 from backend.seeding.scenario import Generated
+from backend.seeding.scripted import with_scripted_sizes
 from backend.seeding.text import AVATAR_URL, EMAIL_DOMAINS, name_indexes, slug
 
 USERS = User.__tablename__
@@ -140,4 +141,6 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
     return [batch_from_rows(USERS, names, rows)]
 
 
-ENTITY = one_row_per_item(USERS, "user", count, lambda options: options.users, generate, prepare)
+ENTITY = one_row_per_item(
+    USERS, "user", count, lambda options: with_scripted_sizes(options).users, generate, prepare
+)
