@@ -1,22 +1,26 @@
-"""Message text: a corpus turn (or one utterance of it), in a keyed writing style, with chat decorations.
+"""Message text: a corpus turn (or one utterance of it), written in a variant, with chat decorations.
 
-A "paragraph" message carries its whole turn (the utterances on separate lines); a "sentence" message one
-utterance of it (the turn's last, which the next turn usually answers, or another). Only turns of several
-utterances can be paragraphs, so they become one with probability paragraph_share / (share of such turns):
-the paragraph share by count stays the option's (where the corpus has enough such turns). The writing
-style varies per message (a lower-case start, no final full stop, ...), as people's does, so a turn
-replayed in several channels rarely gives the same text twice. At most one decoration is added, chosen by
-bands of one keyed draw: a mention of another participant, an opener (English), a link, inline code, a
-code block, an emoji, or a bold topic; --rich-text doubles every band.
+A "paragraph" message carries its whole turn (the utterances on separate lines, some run together) or the
+turn from a later utterance on; a "sentence" message one utterance of it (the turn's last, which the next turn
+usually answers, or another). Only turns of several utterances can be paragraphs, so they become one with
+probability paragraph_share / (share of such turns): the paragraph share by count stays the option's (where
+the corpus has enough such turns). The spelling varies as people's does (no final full stop, a lower-case
+start, "i", no apostrophes, chat shorthand, a typo, the addressee's name in front, ...). At the load
+profile the run replays each corpus turn several times; the variants are chosen from the replay number, so
+the replays of a text are spelt differently and a long text rarely occurs twice. At most one decoration is
+added, chosen by bands of one keyed draw: a mention of another participant, an opener (English), a link,
+inline code, a code block, an emoji, or a word in bold; --rich-text doubles every band.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from backend.seeding import spelling
 from backend.seeding.corpus import Corpus
 from backend.seeding.keyed import FloatArray, IntArray, UInt64Array
 from backend.seeding.text import CODE_BLOCKS, CODE_SNIPPETS, EMOJI, LINK_HOSTS
@@ -35,18 +39,18 @@ DECORATIONS = (
 OPENERS = ("btw", "haha", "lol", "ok so", "hmm,", "oh", "yeah,", "well,", "honestly", "wait,", "omg", "hey,")
 RICH_FACTOR = 2.0
 LAST_UTTERANCE = 0.5  # a sentence message is its turn's last utterance this often, else any of them
-# Writing styles, each its own byte of the style draw: the share of messages written that way.
-LOWER_START = 0.25  # "so what..." for "So what..."
-NO_FULL_STOP = 0.35  # no final "."
-ALL_LOWER = 0.1
-NO_APOSTROPHES = 0.12  # "dont", "im"
-DOUBLED_MARK = 0.15  # "??" or "!!" at the end
+
+# Per-message quirks, each its own byte of the style draw (bytes 4-7: where a paragraph starts, line breaks).
+ALL_LOWER = 0.08
 LAUGH = 0.05  # a trailing "lol", "haha", ...
+TYPO = 0.05  # two neighbouring letters swapped in one longer word
+VOCATIVE = 0.08  # the addressee's first name in front: "Sam, ..."
+QUIRK_SHARES = (ALL_LOWER, LAUGH, TYPO, VOCATIVE)
+ALL_LOWER_BIT, LAUGH_BIT, TYPO_BIT, VOCATIVE_BIT = (1 << i for i in range(len(QUIRK_SHARES)))
 LAUGHS = ("lol", "haha", "hahaha", "lmao", "hehe", ":D")
-STYLE_SHARES = (LOWER_START, NO_FULL_STOP, ALL_LOWER, NO_APOSTROPHES, DOUBLED_MARK, LAUGH)  # byte i -> bit i
-LOWER_START_BIT, NO_FULL_STOP_BIT, ALL_LOWER_BIT, NO_APOSTROPHES_BIT, DOUBLED_MARK_BIT, LAUGH_BIT = (
-    1 << i for i in range(len(STYLE_SHARES))
-)
+LATER_START = 0.4  # a paragraph of three utterances or more starts at a later one
+_LONG_WORD = re.compile(r"[a-z]{5,}")
+_EMPHASIS = re.compile(r"[^\W\d_]{4,}")  # a word worth putting in bold
 
 
 def decoration_bands(rich: bool) -> FloatArray:
@@ -64,69 +68,100 @@ class Decorated:
 
     paragraph: FloatArray  # below the paragraph probability: the whole turn
     utterance: FloatArray  # which utterance a sentence message takes
-    style: UInt64Array  # one byte per writing style
+    style: UInt64Array  # one byte per quirk, then where a paragraph starts and which line breaks go
     decoration: FloatArray  # which band (if any)
-    pick: UInt64Array  # which opener, link, snippet, emoji, topic
+    pick: UInt64Array  # which opener, link, snippet, emoji, topic; where a typo goes
+    replay: IntArray  # how many times the run replayed the message's corpus turn before
+    text_mask: Callable[[IntArray], UInt64Array]  # keyed bits per text (its first byte in the corpus blob)
 
 
 def message_texts(
     corpus: Corpus,
     turns: IntArray,
     draws: Decorated,
-    mention_name: Callable[[int], str],
+    addressee_name: Callable[[int], str],
     topics: Sequence[str],
     english: bool,
     rich: bool,
     paragraph_share: float,
 ) -> list[str]:
-    """The text of each message; mention_name(i) names whom message i would mention (never its author)."""
+    """The text of each message; addressee_name(i) names whom message i answers (never its author)."""
     first = corpus.turn_start[turns]
     count = corpus.turn_start[turns + 1] - first
     any_one = first + np.minimum((draws.utterance - LAST_UTTERANCE) / (1 - LAST_UTTERANCE) * count, count - 1)
     single = np.where(draws.utterance < LAST_UTTERANCE, first + count - 1, any_one.astype(np.int64))
     whole = (draws.paragraph < paragraph_share / max(corpus.multi_utterance_share, 1e-9)) & (count > 1)
+    # A paragraph ends with the turn's last utterance (the one the next turn answers); some start later.
+    later = whole & (count > 2) & (_share_of(draws.style, 4) < LATER_START)
+    skip = np.where(later, 1 + _byte(draws.style, 5) % np.maximum(count - 2, 1), 0)
     offsets = corpus.utterance_start
-    begin = offsets[np.where(whole, first, single)].tolist()
-    end = (offsets[np.where(whole, first + count, single + 1)] - 1).tolist()  # the last newline left out
+    start_utterance = np.where(whole, first + skip, single)
+    last_utterance = np.where(whole, first + count - 1, single)
+    begin = offsets[start_utterance].tolist()
+    end = (offsets[last_utterance + 1] - 1).tolist()  # the last newline left out
     kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right").tolist()
-    # One bit per writing style, so a message without any (a third of them) costs one test.
-    styles = np.zeros(len(turns), dtype=np.int64)
-    for byte, share in enumerate(STYLE_SHARES):
-        styles |= (_style_share(draws.style, byte) < share).astype(np.int64) << byte
+    quirks = _gates(draws.style, QUIRK_SHARES).tolist()
+    usable = spelling.applicable(
+        corpus.spelling.astype(np.int64),
+        corpus.spelling_to_turn_end.astype(np.int64),
+        start_utterance,
+        last_utterance,
+        english,
+    )
+    mask = _gates(draws.text_mask(offsets[start_utterance]), spelling.VARIANT_SHARES)
+    chosen_bits = spelling.choose(usable, mask, draws.replay)
+    respelt = (chosen_bits | whole).tolist()  # a paragraph's further line breaks may go too
+    chosen = chosen_bits.tolist()
+    breaks = (draws.style >> np.uint64(48)).astype(np.int64).tolist()
     pick = (draws.pick >> np.uint64(8)).astype(np.int64).tolist()
+    spot = (draws.pick >> np.uint64(40)).astype(np.int64).tolist()
     blob, undecorated = corpus.blob, len(DECORATIONS)
     out = []
-    for i, (a, b, style, decoration) in enumerate(zip(begin, end, styles.tolist(), kind, strict=True)):
+    for i, (a, b, quirk, decoration) in enumerate(zip(begin, end, quirks, kind, strict=True)):
         text = blob[a:b].decode()
-        if style:
-            text = _restyle(text, style, pick[i])
+        if respelt[i]:
+            text = spelling.respell(text, chosen[i], breaks[i])
+        if quirk:
+            text = _quirk(text, quirk, pick[i], spot[i], addressee_name, i)
         if decoration == 0:
-            text = f"@{mention_name(i)} {text}"
+            text = f"@{addressee_name(i)} {text}"
         elif decoration < undecorated:
             text = _decorate(text, decoration, pick[i], topics, english)
         out.append(text)
     return out
 
 
-def _restyle(text: str, style: int, pick: int) -> str:
-    if style & ALL_LOWER_BIT:
+def _quirk(text: str, quirk: int, pick: int, spot: int, addressee_name: Callable[[int], str], i: int) -> str:
+    if quirk & ALL_LOWER_BIT:
         text = text.lower()
-    elif style & LOWER_START_BIT and text[:1].isupper() and text[1:2].islower():
-        text = text[0].lower() + text[1:]
-    if style & NO_APOSTROPHES_BIT:
-        text = text.replace("'", "")
-    if style & NO_FULL_STOP_BIT and text.endswith(".") and not text.endswith(".."):
-        text = text[:-1]
-    if style & DOUBLED_MARK_BIT and text[-1:] in ("?", "!"):
-        text += text[-1]
-    if style & LAUGH_BIT:
+    if quirk & TYPO_BIT:
+        words = [m.start() for m in _LONG_WORD.finditer(text)]
+        if words:
+            at = words[spot % len(words)] + 1 + (spot >> 8) % 3  # within the word's first five letters
+            text = f"{text[:at]}{text[at + 1]}{text[at]}{text[at + 2 :]}"
+    if quirk & LAUGH_BIT:
         text = f"{text} {LAUGHS[pick % len(LAUGHS)]}"
+    if quirk & VOCATIVE_BIT:
+        keep = text[:2] in ("I ", "I'") or not text[1:2].islower()  # "I", "OK", "NASA" stay as they are
+        text = f"{addressee_name(i)}, {text if keep else text[:1].lower() + text[1:]}"
     return text
 
 
-def _style_share(style: UInt64Array, byte: int) -> FloatArray:
-    """Byte `byte` of each style draw as a share in [0, 1)."""
-    return ((style >> np.uint64(8 * byte)) & np.uint64(0xFF)).astype(np.float64) / 256.0  # type: ignore[no-any-return]
+def _gates(draw: UInt64Array, shares: Sequence[float]) -> IntArray:
+    """Bit i set where byte i of the draw falls below shares[i]."""
+    gates = np.zeros(len(draw), dtype=np.int64)
+    for byte, share in enumerate(shares):
+        gates |= (_share_of(draw, byte) < share).astype(np.int64) << byte
+    return gates
+
+
+def _byte(draw: UInt64Array, byte: int) -> IntArray:
+    return ((draw >> np.uint64(8 * byte)) & np.uint64(0xFF)).astype(np.int64)  # type: ignore[no-any-return]
+
+
+def _share_of(draw: UInt64Array, byte: int) -> FloatArray:
+    """Byte `byte` of each draw as a share in [0, 1)."""
+    return _byte(draw, byte) / 256.0  # type: ignore[no-any-return]
 
 
 def _decorate(text: str, kind: int, p: int, topics: Sequence[str], english: bool) -> str:
@@ -142,5 +177,9 @@ def _decorate(text: str, kind: int, p: int, topics: Sequence[str], english: bool
     if kind == 5:
         return f"{text} {EMOJI[p % len(EMOJI)]}"
     if kind == 6:
-        return f"**{topics[p % len(topics)]}**: {text}"
+        words = list(_EMPHASIS.finditer(text))
+        if not words:
+            return f"**{text}**"
+        word = words[p % len(words)]
+        return f"{text[: word.start()]}**{word.group()}**{text[word.end() :]}"
     return text

@@ -34,7 +34,6 @@ REACTIONS_TABLE = "message_reactions"
 REPLY_SLOTS = 8
 PARTICIPANTS_CDF = to_cdf([45, 35, 20])  # a group session has 2, 3 or 4 participants
 SESSION_TOPS = 6.0  # mean top-level messages per session (lengths are geometric)
-FROM_CONVERSATION_START = 0.35  # sessions that replay a conversation from its first turn
 TURN_GAP = (15 * SECOND, 6 * MINUTE)  # log-uniform gap between consecutive turns
 REACTION_DELAY = (20 * SECOND, 20 * HOUR)  # log-uniform: p50 about 20 minutes, p90 about 9 hours
 SESSION_FILL = 0.8  # a session ends before 80 % of the time to the next one has passed
@@ -86,6 +85,7 @@ class Threads:
     replies: IntArray  # per top-level message, in (channel, top_local) order: replies it gets
     floor: IntArray  # per channel: sessions start no earlier (enough members have joined by then)
     end: int  # the window's end (µs)
+    first_message: IntArray  # per channel: index of its first generated message among the run's messages
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ class History:
     addressee: IntArray  # flat member index of another participant (whom a mention names)
     created: IntArray  # µs
     corpus_turn: IntArray  # the corpus turn whose text the message carries
+    replay: IntArray  # how many times the run replayed the whole corpus before this message
 
 
 def _log_uniform(uniforms: FloatArray, bounds: tuple[int, int]) -> IntArray:
@@ -151,7 +152,7 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     top_key = threads.key[top_channel]
     if len(top_channel) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return History(empty, empty, empty, empty, empty, empty, empty, empty)
+        return History(empty, empty, empty, empty, empty, empty, empty, empty, empty)
 
     # Sessions: a top-level message starts one with probability 1/SESSION_TOPS (the first always does).
     new = (top_local == 0) | k.chance(TABLE, "session_break", 1.0 / SESSION_TOPS, top_key, top_local)
@@ -172,17 +173,16 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     ch_key = threads.key[turn_channel]
     s_key = threads.key[session_channel]
 
-    # Which stretch of the corpus a session replays.
+    # Which corpus turn: the run's messages, in id order, replay the corpus as one tape from a keyed origin.
+    # Each turn is then replayed equally often (few texts repeat), a session goes on from where the
+    # channel's previous one stopped (or runs into the next conversation, as a chat moves to a new topic),
+    # and a message knows how many times its turn was replayed before: the text's variant (chat_text).
     conversation_start = corpus_turns
     n_corpus_turns = int(conversation_start[-1])
-    # Uniform over turns, or (some sessions) a conversation's first turn, conversations drawn uniformly:
-    # either way each turn is replayed about equally often, so few texts repeat. A session longer than
-    # what is left of its conversation runs on into the next one, as a chat moves to a new topic.
-    picked = k.integers(TABLE, "corpus_turn", 0, n_corpus_turns, s_key, session_key)
-    opening = k.integers(TABLE, "corpus_conversation", 0, len(conversation_start) - 1, s_key, session_key)
-    from_start = k.chance(TABLE, "from_conversation_start", FROM_CONVERSATION_START, s_key, session_key)
-    start_turn = np.where(from_start, conversation_start[opening], picked)
-    corpus_turn = (start_turn[turn_session] + turn_pos) % n_corpus_turns
+    origin = int(k.integers(TABLE, "corpus_origin", 0, n_corpus_turns, 0)[0])
+    tape = origin + threads.first_message[turn_channel] + group_ranks(turn_channel)
+    corpus_turn = tape % n_corpus_turns
+    replay = tape // n_corpus_turns
     turn_conversation = np.searchsorted(conversation_start, corpus_turn, side="right") - 1
     side = (corpus_turn - conversation_start[turn_conversation]) % 2
 
@@ -263,6 +263,7 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
         addressee=addressee,
         created=created,
         corpus_turn=corpus_turn,
+        replay=replay,
     )
 
 

@@ -8,12 +8,12 @@ alternate, A first), each turn one or more utterances. Sources, by the locale's 
 - any other language whose Faker has native words: Faker sentences in that language, laid out as turns;
 - otherwise the English corpus (never Latin lorem ipsum).
 
-Conversations holding a word from data/blocked_words.txt (profanity, slurs) are dropped whole, so no
-conversation loses a turn in the middle. The result is stored as four numpy arrays (a UTF-8 blob and the
-offsets of utterances, turns and conversations) in a cache directory keyed by the source, its pinned version
-and the word list (beside the Python environment, else in the temp directory, or in $CHAT_SEED_CACHE_DIR),
-so a run maps a few megabytes instead of parsing a 40 MB JSON file. The arrays are opened
-memory-mapped: worker processes share the pages.
+A turn holding a word from data/blocked_words.txt (profanity, slurs) is dropped, and its conversation is
+split there into two, so no kept turn answers a dropped one. The result is stored as numpy arrays (a
+UTF-8 blob, the offsets of utterances, turns and conversations, and the spelling variants that apply to each
+utterance) in a cache directory keyed by the source, its pinned version and the word list (beside the Python
+environment, else in the temp directory, or in $CHAT_SEED_CACHE_DIR), so a run maps a few megabytes instead
+of parsing a 40 MB JSON file. The arrays are opened memory-mapped: worker processes share the pages.
 """
 
 from __future__ import annotations
@@ -36,13 +36,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from backend.seeding import spelling
 from backend.seeding.text import native_words_locale
 
 log = logging.getLogger(__name__)
 
 BLOCKED_WORDS_FILE = Path(__file__).with_name("data") / "blocked_words.txt"
-# Bump when the compact form or the way it is built changes: older caches are then ignored.
-CORPUS_FORMAT = "2"
+# Bump when the compact form or the way it is built changes (spelling.utterance_flags included): older
+# caches are then ignored.
+CORPUS_FORMAT = "7"
 CACHE_ENV = "CHAT_SEED_CACHE_DIR"
 CHITCHAT = "chitchat-dataset"
 CHATTERBOT = "chatterbot-corpus"
@@ -102,6 +104,8 @@ class Corpus:
     utterance_start: IntArray
     turn_start: IntArray
     conversation_start: IntArray
+    spelling: npt.NDArray[np.uint16]  # per utterance: the spelling variants that apply to it (spelling.py)
+    spelling_to_turn_end: npt.NDArray[np.uint16]  # per utterance: spelling.suffix_flags
 
     @property
     def conversations(self) -> int:
@@ -261,14 +265,28 @@ def _conversations(source: str, detail: str) -> Iterator[Conversation]:
 # ----- the compact form ------------------------------------------------------------------------------
 
 
+def _clean_stretches(
+    conversations: Iterable[Conversation], word_filter: WordFilter
+) -> Iterator[Conversation]:
+    """Each conversation's runs of turns between turns holding a blocked word, of two turns or more each."""
+    for conversation in conversations:
+        stretch: Conversation = []
+        for turn in [*conversation, None]:
+            if turn is not None and not any(word_filter.blocks(u) for u in turn):
+                stretch.append(turn)
+                continue
+            if len(stretch) >= 2:
+                yield stretch
+            stretch = []
+
+
 def build_corpus(source: str, conversations: Iterable[Conversation], word_filter: WordFilter) -> Corpus:
-    """Filter and pack conversations (at least two turns each, none holding a blocked word)."""
+    """Filter and pack conversations: a turn holding a blocked word is dropped and splits its conversation in
+    two (a reply to it would answer nothing), and only stretches of at least two turns are kept."""
     chunks: list[bytes] = []
     utterance_start, turn_start, conversation_start = [0], [0], [0]
     size = 0
-    for conversation in conversations:
-        if len(conversation) < 2 or any(word_filter.blocks(u) for turn in conversation for u in turn):
-            continue
+    for conversation in _clean_stretches(conversations, word_filter):
         for turn in conversation:
             for utterance in turn:
                 encoded = utterance.encode() + b"\n"  # a separator (utterances hold none: see the sources)
@@ -277,16 +295,24 @@ def build_corpus(source: str, conversations: Iterable[Conversation], word_filter
                 utterance_start.append(size)
             turn_start.append(len(utterance_start) - 1)
         conversation_start.append(len(turn_start) - 1)
+    text = b"".join(chunks)
+    flags = np.array(
+        [spelling.utterance_flags(text[a : b - 1].decode()) for a, b in itertools.pairwise(utterance_start)],
+        dtype=np.int64,
+    )
+    turns = np.array(turn_start, dtype=np.int64)
     return Corpus(
         source=source,
-        text=np.frombuffer(b"".join(chunks), dtype=np.uint8),
+        text=np.frombuffer(text, dtype=np.uint8),
         utterance_start=np.array(utterance_start, dtype=np.int64),
-        turn_start=np.array(turn_start, dtype=np.int64),
+        turn_start=turns,
         conversation_start=np.array(conversation_start, dtype=np.int64),
+        spelling=flags.astype(np.uint16),
+        spelling_to_turn_end=spelling.suffix_flags(flags, turns).astype(np.uint16),
     )
 
 
-_ARRAYS = ("text", "utterance_start", "turn_start", "conversation_start")
+_ARRAYS = ("text", "utterance_start", "turn_start", "conversation_start", "spelling", "spelling_to_turn_end")
 
 
 def cache_roots() -> list[Path]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,10 @@ from backend.models import (
 )
 from backend.seeding import registry
 from backend.seeding.chat_text import LAUGHS, OPENERS
+from backend.seeding.corpus import load_corpus
 from backend.seeding.options import SeedOptions, resolve_options
 from backend.seeding.runner import RunSummary, seed_database
+from backend.seeding.spelling import SHORTHANDS, TEXTING_WORDS
 from backend.tests.helpers import REPO_ROOT, SCRIPTS
 
 AS_OF = "2026-06-01"
@@ -441,25 +444,63 @@ def normalised(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]|_", "", text.lower()).split())
 
 
-_PREFIX = re.compile(r"^(@\w+ |\*\*[^*]+\*\*: |(?:" + "|".join(map(re.escape, OPENERS)) + r") )")
+_PREFIX = re.compile(r"^(@\w+ |(?:" + "|".join(map(re.escape, OPENERS)) + r") )")
+_VOCATIVE = re.compile(r"^[^,\n]{1,40}, ")
 _SUFFIX = re.compile(
     r"( https?://\S+| `[^`]+`| (?:" + "|".join(map(re.escape, LAUGHS)) + r")| [^\w\s]{1,3})$"
 )
+_STRIPS = (_PREFIX, _VOCATIVE, _SUFFIX)
 
 
-def message_kind(content: str, utterances: set[str]) -> str:
-    """'paragraph' (several lines), 'sentence' (one), or '?' when a line is not a corpus utterance
-    (given normalised) once decorations and writing styles are taken off."""
+def _sorted_letters(text: str) -> str:
+    return " ".join("".join(sorted(word)) for word in text.split())
+
+
+# Short forms keyed by their long forms' sorted letters, so a long form with a typo is still recognised.
+_SHORT_FORMS = {
+    _sorted_letters(long): _sorted_letters(short) for long, short in {**SHORTHANDS, **TEXTING_WORDS}.items()
+}
+_SHORT_FORM = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, _SHORT_FORMS), key=len, reverse=True)) + r")\b"
+)
+
+
+def canonical(text: str) -> str:
+    """What no spelling variant, quirk or typo changes: normalised, each word's letters sorted (a typo swaps
+    two letters within a word), short forms for long ones."""
+    return _SHORT_FORM.sub(lambda m: _SHORT_FORMS[m.group(1)], _sorted_letters(normalised(text)))
+
+
+@lru_cache(maxsize=4)
+def corpus_runs(locale: str = "en_US") -> dict[str, int]:
+    """canonical(text) of every run of consecutive utterances of one turn (as a line may hold several) ->
+    the fewest utterances such a run has."""
+    corpus = load_corpus(locale)
+    runs: dict[str, int] = {}
+    starts = corpus.turn_start.tolist()
+    for first, end in itertools.pairwise(starts):
+        lines = [canonical(corpus.utterance(u)) for u in range(first, end)]
+        for a in range(len(lines)):
+            for b in range(a + 1, len(lines) + 1):
+                key = " ".join(line for line in lines[a:b] if line)  # "." has no canonical words
+                runs[key] = min(runs.get(key, b - a), b - a)
+    return runs
+
+
+def message_kind(content: str, runs: dict[str, int]) -> str:
+    """'paragraph' (several utterances), 'sentence' (one), or '?' when a line is not a run of corpus
+    utterances (see corpus_runs) once decorations, quirks and spelling variants are taken off."""
     body = content.split("\n```", 1)[0]
-    lines = body.split("\n")
-    for line in lines:
-        no_prefix = _PREFIX.sub("", line)
-        candidates = [line, no_prefix]
-        for _ in range(2):  # a laugh and an emoji may both follow the text
-            candidates += [_SUFFIX.sub("", text) for text in candidates]
-        if not any(normalised(text) in utterances for text in candidates):
+    utterances = 0
+    for line in body.split("\n"):
+        candidates = {line}
+        for _ in range(3):  # a mention or opener before a name; a laugh and an emoji after the text
+            candidates |= {strip.sub("", text) for text in candidates for strip in _STRIPS}
+        found = [runs[key] for key in map(canonical, candidates) if key in runs]
+        if not found:
             return "?"
-    return "paragraph" if len(lines) > 1 else "sentence"
+        utterances += min(found)
+    return "paragraph" if utterances > 1 else "sentence"
 
 
 def table_counts_at(url: str, tables: Iterable[str] = ALL_TABLES) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Message text from corpus turns: sentences and paragraphs, styles, decorations (bold included when rich)."""
+"""Message text from corpus turns: sentences and paragraphs, spelling by replay, quirks, decorations."""
 
 from __future__ import annotations
 
@@ -19,11 +19,21 @@ CORPUS = build_corpus(
 TOPICS = ("release", "design")
 
 
-PLAIN = 0xFFFF_FFFF_FFFF_FFFF  # every style byte at its top: no style applies
+PLAIN = 0xFFFF_FFFF_FFFF_FFFF  # every byte at its top: no quirk, no later start, no further run-on
+
+
+def _no_variant(starts: np.ndarray) -> np.ndarray:
+    return np.full(len(starts), PLAIN, dtype=np.uint64)  # every mask byte at its top: no spelling variant
 
 
 def _draws(
-    n: int, *, paragraph: bool, utterance: float, style: int = PLAIN, decoration: float = 0.99
+    n: int,
+    *,
+    paragraph: bool,
+    utterance: float,
+    style: int = PLAIN,
+    decoration: float = 0.99,
+    replay: int = 0,
 ) -> Decorated:
     return Decorated(
         paragraph=np.full(n, 0.0 if paragraph else 1.0),
@@ -31,6 +41,8 @@ def _draws(
         style=np.full(n, style, dtype=np.uint64),
         decoration=np.full(n, decoration),
         pick=np.zeros(n, dtype=np.uint64),
+        replay=np.full(n, replay, dtype=np.int64),
+        text_mask=_no_variant,
     )
 
 
@@ -48,22 +60,36 @@ def test_paragraph_is_the_whole_turn_and_sentence_one_utterance() -> None:
 
 
 def _style(*bytes_below: int) -> int:
-    """A style draw where the given style bytes are 0 (the style applies) and the others 0xFF."""
+    """A style draw where the given bytes are 0 (the quirk applies) and the others 0xFF."""
     value = PLAIN
     for byte in bytes_below:
         value &= ~(0xFF << (8 * byte))
     return value
 
 
-def test_writing_styles() -> None:
+def test_quirks() -> None:
     def styled(turn: int, *styles: int) -> str:
         return _texts([turn], _draws(1, paragraph=False, utterance=0.0, style=_style(*styles)))[0]
 
     assert styled(1) == "Busy week."
-    assert styled(1, 0, 1) == "busy week"  # lower start, no full stop
-    assert styled(3, 2) == "yes! what a finish."  # all lower case
-    assert styled(2, 4) == "Did you see the game??"  # doubled mark
-    assert styled(1, 5) == "Busy week. lol"  # a laugh (pick 0)
+    assert styled(3, 0) == "yes! what a finish."  # all lower case
+    assert styled(1, 1) == "Busy week. lol"  # a laugh (pick 0)
+    assert styled(3, 2) == "Yes! What a fniish."  # a typo: two letters of a word of five or more swapped
+    assert styled(3, 3) == "Bo, yes! What a finish."  # the addressee's name in front
+
+
+def test_replays_of_a_turn_are_spelt_differently() -> None:
+    """Turn 3 ("Yes! What a finish.") has two variants that apply (end, start): four spellings."""
+    texts = [_texts([3], _draws(1, paragraph=False, utterance=0.0, replay=r))[0] for r in range(4)]
+    assert texts == ["Yes! What a finish.", "Yes! What a finish", "yes! What a finish.", "yes! What a finish"]
+
+
+def test_a_paragraph_may_start_later_and_run_lines_together() -> None:
+    later = _style(4)  # byte 4 below LATER_START, byte 5 = 0: skip one utterance
+    assert _texts([1], _draws(1, paragraph=True, utterance=0.0, style=later)) == ["And you?\nBusy week."]
+    # Applicable here: end, start, run-on, commas; replay bit n flips the n-th of them.
+    respelt = [_texts([1], _draws(1, paragraph=True, utterance=0.0, replay=r))[0] for r in (4, 8)]
+    assert respelt == ["Fine, thanks. And you?\nBusy week.", "Fine thanks.\nAnd you?\nBusy week."]
 
 
 @pytest.mark.parametrize("rich", [False, True])
@@ -77,12 +103,14 @@ def test_every_decoration_is_reachable(rich: bool) -> None:
         style=np.full(len(bands), PLAIN, dtype=np.uint64),
         decoration=(lows + bands) / 2,  # the middle of each band
         pick=np.zeros(len(bands), dtype=np.uint64),
+        replay=np.zeros(len(bands), dtype=np.int64),
+        text_mask=_no_variant,
     )
     texts = _texts([3] * len(bands), draws, rich=rich)
     assert texts[0] == "@Bo Yes! What a finish."
     assert texts[2].startswith("Yes! What a finish. https://")
     assert "`" in texts[3] and "```" in texts[4]
-    assert texts[6].startswith("**") and "**: Yes! What a finish." in texts[6]
+    assert texts[6] == "Yes! **What** a finish."  # a word in bold (pick 0: the first of four letters or more)
 
 
 def test_paragraph_share_by_count_follows_the_option() -> None:
@@ -97,6 +125,8 @@ def test_paragraph_share_by_count_follows_the_option() -> None:
         style=np.full(n, PLAIN, dtype=np.uint64),
         decoration=np.full(n, 0.99),
         pick=np.zeros(n, dtype=np.uint64),
+        replay=np.zeros(n, dtype=np.int64),
+        text_mask=_no_variant,
     )
     texts = message_texts(
         CORPUS, turns, draws, lambda i: "Bo", TOPICS, english=True, rich=False, paragraph_share=0.4

@@ -52,6 +52,7 @@ def _chunk(keys: np.ndarray, seed: int = 5) -> tuple[Threads, Members, np.ndarra
         replies=np.concatenate(replies).astype(np.int64),
         floor=floor,
         end=END,
+        first_message=keys.astype(np.int64) * 1000,  # room for each channel's 60 messages and their replies
     )
     return threads, members, count
 
@@ -155,14 +156,26 @@ def test_a_channel_does_not_depend_on_its_chunk() -> None:
 
 def test_sessions_replay_consecutive_corpus_turns(planned: tuple) -> None:
     history, _, _, _ = planned
+    """A channel's messages replay the corpus as a tape: each the turn after the previous one (wrapping)."""
     same = np.diff(history.channel) == 0
-    steps = np.diff(history.corpus_turn)[same]
-    assert (steps == 1).mean() > 0.75
+    turns = int(load_corpus("en_US").conversation_start[-1])
+    steps = np.diff(history.corpus_turn)[same] % turns
+    assert (steps == 1).all()
+    tape = history.replay * turns + history.corpus_turn
+    assert (np.diff(tape)[same] == 1).all()
 
 
 def test_channels_without_messages() -> None:
     threads, members, _ = _chunk(np.arange(3, dtype=np.int64))
-    silent = Threads(threads.key, threads.is_dm, threads.tops * 0, threads.replies[:0], threads.floor, END)
+    silent = Threads(
+        threads.key,
+        threads.is_dm,
+        threads.tops * 0,
+        threads.replies[:0],
+        threads.floor,
+        END,
+        threads.first_message,
+    )
     history = plan_messages(Keyed(3), load_corpus("en_US").conversation_start, silent, members)
     assert len(history.author) == 0
     reactions = plan_reactions(Keyed(3), history, np.zeros(0, dtype=np.int64), silent, members)

@@ -64,13 +64,17 @@ def test_every_chatterbot_language_is_filtered() -> None:
         assert not any(WORDS.blocks(text) for text in corpus.iter_utterances())
 
 
-def test_filter_drops_whole_conversations_with_blocked_words() -> None:
+def test_filter_drops_blocked_turns_and_splits_their_conversations() -> None:
     clean = [["hi there", "how are you?"], ["fine, thanks"]]
     rude = [["what the Fuck happened"], ["no idea"]]
     slur = [["hello"], ["you RETARDED or what"]]
-    packed = build_corpus("test", [clean, rude, slur, [["only one turn"]]], WORDS)
-    assert packed.conversations == 1
+    # The blocked turn goes; the stretches around it stay where they have two turns or more.
+    split = [["morning"], ["hey"], ["this is bullshit"], ["why?"], ["the build broke"], ["again?"]]
+    packed = build_corpus("test", [clean, rude, slur, [["only one turn"]], split], WORDS)
+    assert packed.conversations == 3
     assert packed.conversation(0) == clean
+    assert packed.conversation(1) == [["morning"], ["hey"]]
+    assert packed.conversation(2) == [["why?"], ["the build broke"], ["again?"]]
     assert packed.turn(0, " / ") == "hi there / how are you?"
     # Whole words only: "class" and "Scunthorpe"-like words are not matched by "ass" or a prefix elsewhere.
     assert not WORDS.blocks("my class assignment is due")

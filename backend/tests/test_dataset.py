@@ -9,11 +9,10 @@ import pytest
 
 from backend.reference_data import REACTIONS
 from backend.seeding import registry
-from backend.seeding.corpus import load_corpus
 from backend.seeding.dataset import Dataset, chunk_ranges
 from backend.seeding.entities import channel_contents
 from backend.seeding.options import SeedOptions
-from backend.tests.seed_helpers import make_options, message_kind, normalised
+from backend.tests.seed_helpers import corpus_runs, make_options, message_kind
 
 REACTION_IDS = list(range(1, len(REACTIONS) + 1))
 ID_TABLES = registry.id_block_tables()
@@ -138,10 +137,11 @@ def test_dm_and_private_shares_are_exact(
 @pytest.mark.parametrize("share", [0.0, 1.0])
 def test_paragraph_share_extremes(share: float) -> None:
     """No paragraphs at 0; at 1 every turn of several utterances is one (single ones stay sentences)."""
-    options = make_options("test", users=10, channels=4, messages_per_channel=30, paragraph_share=share)
+    # Enough messages for the corpus stretch they replay to hold its usual share of several-utterance turns.
+    options = make_options("test", users=10, channels=10, messages_per_channel=80, paragraph_share=share)
     ds = dataset(options)
     contents = [m[1] for m in all_rows(ds)["messages"]]
-    utterances = {normalised(u) for u in load_corpus(options.locale).iter_utterances()}
+    utterances = corpus_runs(options.locale)
     kinds = Counter(message_kind(content, utterances) for content in contents)
     assert kinds["?"] == 0
     if share == 0.0:

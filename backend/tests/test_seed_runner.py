@@ -17,7 +17,6 @@ from sqlalchemy import Connection, Engine
 from backend.database import make_engine
 from backend.seeding import dataset as dataset_module
 from backend.seeding import registry
-from backend.seeding.corpus import load_corpus
 from backend.seeding.dataset import Dataset
 from backend.seeding.scenario import load_scenario, scenario_path
 from backend.seeding.verify import check_invariants
@@ -30,10 +29,10 @@ from backend.tests.seed_helpers import (
     assert_same_dump,
     canonical_dump,
     copy_sqlite_template,
+    corpus_runs,
     fetch_chat,
     make_options,
     message_kind,
-    normalised,
     seed,
 )
 
@@ -156,8 +155,7 @@ def test_bigger_seed_has_the_configured_shares(engine: Engine) -> None:
     seed(engine, "test", users=60, channels=30, messages_per_channel=100, seed=3)
     chat = chat_of(engine)
     assert len(chat.messages) > 2500
-    corpus = load_corpus("en_US")
-    utterances = {normalised(u) for u in corpus.iter_utterances()}
+    utterances = corpus_runs()
     kinds = Counter(message_kind(m["content"], utterances) for m in chat.messages)
     assert kinds["?"] < 0.05 * len(chat.messages), "message text comes from the corpus"
     paragraphs = kinds["paragraph"] / len(chat.messages)

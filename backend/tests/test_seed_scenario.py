@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 
 from backend.models import Reaction, User
-from backend.seeding.corpus import load_corpus
 from backend.seeding.runner import SeedError
 from backend.seeding.scenario import load_scenario, scenario_path, window
 from backend.seeding.scripted import layout
@@ -21,10 +20,10 @@ from backend.tests.seed_helpers import (
     AS_OF,
     AS_OF_DATE,
     Chat,
+    corpus_runs,
     fetch_chat,
     insert_real_rows,
     message_kind,
-    normalised,
     real_rows_dump,
     seed,
     table_counts,
@@ -112,7 +111,7 @@ def test_generated_rows_around_a_script_are_corpus_conversations_with_exact_coun
     generated = [m for m in chat.messages if m["id"] not in scripted_ids]
     tops = Counter(m["channel_id"] for m in generated if m["parent_id"] is None)
     assert tops == {c["id"]: 12 for c in chat.channels}
-    utterances = {normalised(u) for u in load_corpus("en_US").iter_utterances()}
+    utterances = corpus_runs()
     kinds = Counter(message_kind(m["content"], utterances) for m in generated)
     assert kinds["?"] < 0.05 * len(generated), kinds
     assert {m["user_id"] for m in chat.memberships} == set(chat.user), "every user is in a channel"

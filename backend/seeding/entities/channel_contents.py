@@ -207,6 +207,7 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
             members.floor(reaction_cap(ds, members.count) + 1), -(-a.script_end[lo:hi] // SECOND) * SECOND
         ),
         end=ds.end,
+        first_message=a.message_offset[lo:hi] + a.script_messages[lo:hi],
     )
     history = plan_messages(ds.k, a.corpus.conversation_start, threads, members)
     message_batch, message_ids = _messages(ds, a, lo, history, member_users)
@@ -322,6 +323,8 @@ def _messages(
         style=k.bits(MESSAGES, "style", chan, key),
         decoration=k.uniform(MESSAGES, "decoration", chan, key),
         pick=k.bits(MESSAGES, "decoration_pick", chan, key),
+        replay=history.replay,
+        text_mask=lambda text_start: k.bits(MESSAGES, "text_variant", text_start),
     )
     mentioned = member_users[history.addressee]
     contents = message_texts(

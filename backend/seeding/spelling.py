@@ -1,0 +1,168 @@
+"""Spelling variants of a chat text: which apply to a text, which a message takes, and the respelt text.
+
+A variant applies only where it changes the text (no "." to drop, no apostrophe to leave out: it does not
+apply). Which variants apply to a corpus utterance is worked out once, when the corpus is built
+(`utterance_flags`, `suffix_flags`), so a message's are a few array look-ups (`applicable`). A message's
+variants are its text's keyed mask XOR its replay number, bit n of the replay going to the text's n-th
+applicable variant (`choose`): the first 2**n replays of a text with n applicable variants are all spelt
+differently, and where a run replays the corpus once or less the mask alone decides, at each variant's share.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from backend.seeding.keyed import IntArray
+
+# (name, share of texts written that way where the mask alone decides), in the order replay bits go to them.
+VARIANTS = (
+    ("end", 0.35),  # a final ".", "?" or "!" dropped (not an ellipsis), or "." added after a letter or digit
+    ("start", 0.3),  # the first letter's case swapped: "so what..." for "So what..."
+    ("i", 0.25),  # "i think" for "I think", or the other way round (English)
+    ("apostrophes", 0.12),  # "dont", "im" (English)
+    ("run_on", 0.35),  # a paragraph's first line break a space
+    ("commas", 0.1),  # commas left out
+    ("shorthand", 0.3),  # "gonna", "tho", "rn", ... (English; none holds an apostrophe, see TEXTING_WORDS)
+    ("texting", 0.08),  # "u", "ur", "r" (English)
+)
+VARIANT_SHARES = tuple(share for _, share in VARIANTS)
+END, START, I_WORDS, APOSTROPHES, RUN_ON_FIRST, COMMAS, SHORTHAND, TEXTING = (1 << i for i in range(8))
+I_ANYWHERE = 1 << 8  # an "i" word at any position (as a later utterance of a paragraph has it)
+ENGLISH_ONLY = I_WORDS | APOSTROPHES | SHORTHAND | TEXTING
+CONTAINED = APOSTROPHES | COMMAS | SHORTHAND | TEXTING | I_ANYWHERE  # true of a text if of any of its lines
+RUN_ON = 0.35  # each further line break of a paragraph: the next utterance on the same line
+
+SHORTHANDS = {
+    "going to": "gonna",
+    "want to": "wanna",
+    "got to": "gotta",
+    "kind of": "kinda",
+    "sort of": "sorta",
+    "though": "tho",
+    "because": "bc",
+    "probably": "prob",
+    "people": "ppl",
+    "okay": "ok",
+    "to be honest": "tbh",
+    "right now": "rn",
+    "by the way": "btw",
+    "oh my god": "omg",
+    "please": "pls",
+    "thanks": "thx",
+}
+# Words with an apostrophe are left alone: the apostrophes variant comes first and must not be undone.
+TEXTING_WORDS = {"you": "u", "your": "ur", "are": "r"}
+
+
+def _words(words: dict[str, str]) -> re.Pattern[str]:
+    """Any of the words, whole, the longest first ("you're" before "you")."""
+    alternatives = sorted(words, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, alternatives)) + r")\b(?!')", re.IGNORECASE)
+
+
+_SHORTHAND = _words(SHORTHANDS)
+_TEXTING = _words(TEXTING_WORDS)
+_I_WORD = re.compile(r"\b[Ii]\b")
+
+
+def utterance_flags(text: str) -> int:
+    """The variants that apply to one utterance on its own (and I_ANYWHERE)."""
+    last, first = text[-1:], text[:1]
+    flags = END if last.isalnum() or (last and last in ".?!" and not text.endswith("..")) else 0
+    if first.isalpha() and first != first.swapcase():
+        flags |= START
+    if _I_WORD.search(text, 1):
+        flags |= I_WORDS
+    if flags & I_WORDS or _I_WORD.match(text):
+        flags |= I_ANYWHERE
+    if "'" in text:
+        flags |= APOSTROPHES
+    if "," in text:
+        flags |= COMMAS
+    if _SHORTHAND.search(text):
+        flags |= SHORTHAND
+    if _TEXTING.search(text):
+        flags |= TEXTING
+    return flags
+
+
+def suffix_flags(flags: IntArray, turn_start: IntArray) -> IntArray:
+    """Per utterance: the CONTAINED flags of it and the rest of its turn, OR-ed."""
+    out = np.asarray(flags, dtype=np.int64) & CONTAINED
+    turn_of = np.repeat(np.arange(len(turn_start) - 1), np.diff(turn_start))
+    for u in range(len(out) - 2, -1, -1):  # once, when the corpus is built
+        if turn_of[u] == turn_of[u + 1]:
+            out[u] |= out[u + 1]
+    return out
+
+
+def applicable(flags: IntArray, suffix: IntArray, first: IntArray, last: IntArray, english: bool) -> IntArray:
+    """The variants that apply to the text of utterances first..last (of one turn; last >= first)."""
+    several = last > first
+    head = flags[first]
+    contained = np.where(several, suffix[first], head) & CONTAINED
+    later_i = np.where(several, suffix[np.minimum(first + 1, last)] & I_ANYWHERE, 0)
+    out = (
+        (flags[last] & END)
+        | (head & (START | I_WORDS))
+        | np.where(later_i > 0, I_WORDS, 0)
+        | (contained & (APOSTROPHES | COMMAS | SHORTHAND | TEXTING))
+        | np.where(several, RUN_ON_FIRST, 0)
+    )
+    return out if english else out & ~ENGLISH_ONLY  # type: ignore[no-any-return]
+
+
+def choose(usable: IntArray, mask: IntArray, replay: IntArray) -> IntArray:
+    """Variant bits: mask XOR replay, replay bit n going to the n-th usable variant; unusable ones off."""
+    chosen = np.zeros(len(usable), dtype=np.int64)
+    ordinal = np.zeros(len(usable), dtype=np.int64)
+    for j in range(len(VARIANTS)):
+        here = (usable >> j) & 1
+        chosen |= (((mask >> j) ^ (replay >> ordinal)) & here) << j
+        ordinal += here
+    return chosen
+
+
+def respell(text: str, chosen: int, breaks: int) -> str:
+    """The text with the chosen variants; `breaks` (3 bits each) decides a paragraph's further line breaks."""
+    if chosen & END:
+        last = text[-1]
+        if last in ".?!":
+            text = text[:-1]
+        else:
+            text += "."
+    if chosen & START:
+        text = text[0].swapcase() + text[1:]
+    if chosen & I_WORDS:
+        upper = any(m.group() == "I" for m in _I_WORD.finditer(text, 1))
+        text = text[:1] + _I_WORD.sub("i" if upper else "I", text[1:])
+    if chosen & APOSTROPHES:
+        text = text.replace("'", "")
+    if "\n" in text:
+        text = _run_on(text, bool(chosen & RUN_ON_FIRST), breaks)
+    if chosen & COMMAS:
+        text = text.replace(",", "")
+    if chosen & SHORTHAND:
+        text = _SHORTHAND.sub(lambda m: _same_case(m.group(1), SHORTHANDS), text)
+    if chosen & TEXTING:
+        text = _TEXTING.sub(lambda m: _same_case(m.group(1), TEXTING_WORDS), text)
+    return text
+
+
+def _same_case(word: str, table: dict[str, str]) -> str:
+    """The word's replacement, capitalised like the word (so the start variant is not undone)."""
+    short = table[word.lower()]
+    return short[0].upper() + short[1:] if word[0].isupper() else short
+
+
+def _run_on(text: str, first: bool, bits: int) -> str:
+    lines = text.split("\n")
+    joined = [lines[0]]
+    for n, line in enumerate(lines[1:]):
+        if first if n == 0 else ((bits >> (3 * n)) & 7) / 8 < RUN_ON:
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    return "\n".join(joined)
