@@ -131,7 +131,7 @@ def _confirm() -> bool:
 
 
 @contextmanager
-def _progress_bar(enabled: bool, total: int) -> Iterator[ProgressCallback | None]:
+def _progress_bar(enabled: bool, total: int | None) -> Iterator[ProgressCallback | None]:
     if not enabled:
         yield None
         return
@@ -168,7 +168,17 @@ def _plan(conn: Connection, args: argparse.Namespace, url: str) -> CleanupPlan:
         run_ids = select_runs(conn, args.runs, latest=args.latest)
     except UnknownRunError as exc:
         raise UsageError(str(exc)) from None
-    return plan_cleanup(conn, run_ids)
+    # With --yes nothing shows the plan's counts unless it is refused: execute_cleanup counts anyway.
+    return plan_cleanup(conn, run_ids, counts=args.dry_run or not args.yes)
+
+
+def _counted(conn: Connection, plan: CleanupPlan) -> CleanupPlan:
+    """The plan with its counts, for a report that shows them."""
+    if plan.counted:
+        return plan
+    counted = plan_cleanup(conn, plan.run_ids)
+    conn.rollback()
+    return counted
 
 
 def run(args: argparse.Namespace) -> int:
@@ -198,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
                 print("dry run: nothing was removed")
                 return EXIT_OK
             if plan.dependents and not args.cascade:
-                return _report_dependents(plan.dependents, args.json, plan)
+                return _report_dependents(plan.dependents, args.json, _counted(conn, plan))
             if not args.yes:
                 _require_terminal()
                 print(format_plan(plan))
@@ -210,10 +220,10 @@ def run(args: argparse.Namespace) -> int:
                     return EXIT_FAILURE
             show_progress = not (args.quiet or args.json) and sys.stderr.isatty()
             try:
-                with _progress_bar(show_progress, plan.total) as progress, conn.begin():
+                with _progress_bar(show_progress, plan.total or None) as progress, conn.begin():
                     result = execute_cleanup(conn, plan, cascade=args.cascade, progress=progress)
             except DependentsError as exc:
-                return _report_dependents(exc.dependents, args.json, plan)
+                return _report_dependents(exc.dependents, args.json, _counted(conn, plan))
             except LedgerChangedError as exc:
                 raise CommandError(str(exc)) from None
     finally:

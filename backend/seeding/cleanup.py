@@ -15,16 +15,27 @@ leaves first on SQLite, which checks RESTRICT row by row. The caller owns the tr
 Fast path (PostgreSQL): a seeded table that holds nothing but the selected runs' rows, and that only such
 tables reference, is emptied with one TRUNCATE of all those tables together, inside the same transaction
 (so a kill or an error still leaves everything). Before it, the tables are locked ACCESS EXCLUSIVE and
-checked again under the lock: every row seeded by the selected runs, the count the plan expects, no
-user-defined trigger (TRUNCATE fires no DELETE trigger). Any doubt falls back to the DELETE path; a table
-with one real row in it is never truncated. Sequences are left as they are (CONTINUE IDENTITY): the
-ledger's id blocks come from them.
+checked again under the lock: every row seeded by the selected runs, no user-defined trigger (TRUNCATE
+fires no DELETE trigger); their rows are counted under that lock, once, for the report. Any doubt falls
+back to the DELETE path; a table with one real row in it is never truncated. Sequences are left as they
+are (CONTINUE IDENTITY): the ledger's id blocks come from them.
+
+Fast path (SQLite, which has no TRUNCATE, and whose own truncate optimisation of a DELETE without WHERE is
+off for any table in a foreign key while foreign keys are on): a seeded table that holds nothing but the
+selected runs' rows (checked inside the transaction, which holds SQLite's write lock from its first
+statement) loses its secondary indexes before the deletes and gets them back, from their own DDL, after
+them, on the emptied table. The deletes themselves are the DELETE path's, with the same WHERE and the same
+row-count checks; an index the table's self-reference needs (messages.parent_id) is kept.
+
+"Nothing real" is asked with the complement of the id blocks (id < first, between blocks, id > last) so
+both databases answer from the primary key at once instead of scanning the table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +43,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    case,
     delete,
     exists,
     false,
@@ -157,6 +169,7 @@ class CleanupPlan:
     run_ids: tuple[int, ...]
     counts: Mapping[str, int]  # table -> seeded rows, in delete_order()
     dependents: Dependents = field(default_factory=Dependents)
+    counted: bool = True  # False: plan_cleanup(counts=False), counts left out
 
     @property
     def total(self) -> int:
@@ -227,6 +240,16 @@ def in_ranges(col: ColumnElement[Any], ranges: Ranges) -> ColumnElement[bool]:
     if not ranges:
         return false()
     return or_(*(col.between(first, last) for first, last in ranges))
+
+
+def outside_ranges(col: ColumnElement[Any], ranges: Ranges) -> ColumnElement[bool]:
+    """col lies in none of the (merged) ranges: NOT in_ranges spelled as index ranges (NULL: false)."""
+    if not ranges:
+        return true()
+    parts = [col < ranges[0][0]]
+    parts += [and_(col > last, col < first) for (_, last), (first, _) in pairwise(ranges)]
+    parts.append(col > ranges[-1][1])
+    return or_(*parts)
 
 
 def _count(connection: Connection, query: Select[Any]) -> int:
@@ -348,13 +371,20 @@ class _Selection:
         return false()
 
     def not_seeded(self, name: str) -> ColumnElement[bool]:
+        """The other rows of `name` (real ones, other runs'); as index ranges, so a probe is instant."""
         if name in self.ranges:
-            return not_(self.seeded(name))
+            return outside_ranges(self.db.col(name, "id"), self.ranges[name])
         if name in registry.marked_tables() and self.run_ids:
             mark = self.db.col(name, registry.MARK_COLUMN)
             # NOT IN alone would drop the NULL-marked (real) rows.
-            return or_(mark.is_(None), mark.not_in(list(self.run_ids)))
+            runs = merge_ranges((run_id, run_id) for run_id in self.run_ids)
+            return or_(mark.is_(None), outside_ranges(mark, runs))
         return true()
+
+    def only_seeded(self, name: str) -> ColumnElement[bool]:
+        """True when `name` has rows and every one of them is the selected runs' (one statement)."""
+        rows = select(1).select_from(self.db.tables[name])
+        return and_(exists(rows), not_(exists(rows.where(self.not_seeded(name)))))
 
     def references(self, fk: ForeignKey, doomed: Mapping[str, TableClause]) -> ColumnElement[bool]:
         """Rows of fk.table whose fk points at a seeded row of fk.parent (or a doomed one, when given)."""
@@ -391,12 +421,30 @@ def _into_seeded(sel: _Selection) -> list[ForeignKey]:
     return [fk for fk in sel.db.foreign_keys if fk.parent in seeded]
 
 
-def _seeded_counts(connection: Connection, sel: _Selection) -> dict[str, int]:
+def _has_other_rows(connection: Connection, sel: _Selection, name: str) -> bool:
+    """Whether `name` holds a row the selected runs did not write (an index probe)."""
+    rows = select(1).select_from(sel.db.tables[name]).where(sel.not_seeded(name))
+    return bool(connection.execute(select(exists(rows))).scalar())
+
+
+def _seeded_count(connection: Connection, sel: _Selection, name: str) -> int:
+    """The selected runs' rows in `name`, in one statement (one snapshot): when no other row is there (an
+    index probe), the table's plain count, which databases answer faster than a count over ranges."""
+    everything = select(func.count()).select_from(sel.db.tables[name]).scalar_subquery()
+    seeded = select(func.count()).select_from(sel.db.tables[name]).where(sel.seeded(name)).scalar_subquery()
+    others = exists(select(1).select_from(sel.db.tables[name]).where(sel.not_seeded(name)))
+    query = select(case((others, seeded), else_=everything))
+    return int(connection.execute(query).scalar_one())
+
+
+def _seeded_counts(connection: Connection, sel: _Selection, skip: Iterable[str] = ()) -> dict[str, int]:
     counts = dict.fromkeys(delete_order(), 0)
     if not sel.run_ids:
         return counts
+    skipped = set(skip)
     for name in registry.seeded_tables():
-        counts[name] = _count(connection, select(*sel.db.key(name)).where(sel.seeded(name)))
+        if name not in skipped:
+            counts[name] = _seeded_count(connection, sel, name)
     counts[registry.SEED_RUNS] = _count(
         connection, select(SEED_RUNS.c.id).where(SEED_RUNS.c.id.in_(sel.run_ids))
     )
@@ -408,7 +456,12 @@ def _find_dependents(connection: Connection, sel: _Selection) -> Dependents:
         return Dependents()
     found = []
     fks = _into_seeded(sel)
+    # A table with no row outside the selected runs has no dependents: one index probe instead of a count
+    # that a database may answer by walking the foreign key's index over every seeded row.
+    others = {name: _has_other_rows(connection, sel, name) for name in dict.fromkeys(fk.table for fk in fks)}
     for fk in sorted(fks, key=lambda f: (sel.db.order.index(f.table), f.constraint)):
+        if not others[fk.table]:
+            continue
         keys = sel.db.key(fk.table)
         query = select(*keys).where(sel.dependents_of(fk))
         count = _count(connection, query)
@@ -432,13 +485,18 @@ def find_dependents(connection: Connection, run_ids: Sequence[int]) -> Dependent
     return _find_dependents(connection, _selection(connection, run_ids))
 
 
-def plan_cleanup(connection: Connection, run_ids: Sequence[int]) -> CleanupPlan:
-    """Per-table counts of the seeded rows these runs' cleanup would remove, and the dependents in the way."""
+def plan_cleanup(connection: Connection, run_ids: Sequence[int], *, counts: bool = True) -> CleanupPlan:
+    """Per-table counts of the seeded rows these runs' cleanup would remove, and the dependents in the way.
+
+    counts=False leaves the counts out (empty, counted=False): for a caller that goes straight on to
+    execute_cleanup, which counts again anyway, and only needs the runs and the dependents.
+    """
     sel = _selection(connection, run_ids)
     return CleanupPlan(
         run_ids=sel.run_ids,
-        counts=_seeded_counts(connection, sel),
+        counts=_seeded_counts(connection, sel) if counts else {},
         dependents=_find_dependents(connection, sel),
+        counted=counts,
     )
 
 
@@ -548,39 +606,73 @@ def _has_user_triggers(connection: Connection, name: str) -> bool:
     return bool(connection.execute(query, {"name": name}).scalar())
 
 
-def _truncate_whole_tables(
-    connection: Connection, sel: _Selection, expected: Mapping[str, int], deleter: _Deleter
-) -> set[str]:
-    """TRUNCATE the seeded tables that hold only the selected runs' rows (PostgreSQL); returns their names.
-
-    A cheap unlocked count picks the candidates; the decision is made again under ACCESS EXCLUSIVE locks, so
-    no real row can arrive between the check and the TRUNCATE.
-    """
-    if connection.dialect.name != "postgresql":
-        return set()
-    candidates = {
+def _whole_table_candidates(connection: Connection, sel: _Selection) -> set[str]:
+    """Seeded tables that have rows and hold nothing but the selected runs' (index probes, no counts)."""
+    return {
         name
         for name in registry.seeded_tables()
-        if expected[name] and _count(connection, select(*sel.db.key(name))) == expected[name]
+        if connection.execute(select(sel.only_seeded(name))).scalar()
     }
-    chosen = _referenced_only_by(sel, candidates)
+
+
+def _truncate_whole_tables(connection: Connection, sel: _Selection, deleter: _Deleter) -> dict[str, int]:
+    """TRUNCATE the seeded tables that hold only the selected runs' rows (PostgreSQL): their rows, by name.
+
+    Cheap unlocked probes pick the candidates; the decision is made again under ACCESS EXCLUSIVE locks, so
+    no real row can arrive between the check and the TRUNCATE, and the rows are counted under that lock.
+    """
+    if connection.dialect.name != "postgresql":
+        return {}
+    chosen = _referenced_only_by(sel, _whole_table_candidates(connection, sel))
     chosen = {name for name in chosen if not _has_user_triggers(connection, name)}
     chosen = _referenced_only_by(sel, chosen)
     if not chosen:
-        return set()
+        return {}
     ordered = [name for name in reversed(sel.db.order) if name in chosen]
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in ordered)
     connection.execute(text(f"LOCK TABLE {quoted} IN ACCESS EXCLUSIVE MODE"))
+    counts = {}
     for name in ordered:
-        keys = sel.db.key(name)
-        real = connection.execute(select(exists().where(sel.not_seeded(name)))).scalar()
-        if real or _count(connection, select(*keys)) != expected[name]:
-            return set()  # changed since the plan: the DELETE path checks and reports it
+        if _has_other_rows(connection, sel, name):
+            return {}  # changed since the probe: the DELETE path checks and reports it
+        counts[name] = _count(connection, select(*sel.db.key(name)))
     connection.execute(text(f"TRUNCATE TABLE {quoted} CONTINUE IDENTITY RESTRICT"))
     if deleter.progress is not None:
         for name in ordered:
-            deleter.progress(name, expected[name])
-    return chosen
+            deleter.progress(name, counts[name])
+    return counts
+
+
+def _drop_sqlite_indexes(connection: Connection, sel: _Selection) -> list[str]:
+    """Drop the secondary indexes of the seeded tables that hold only the selected runs' rows (SQLite).
+
+    Returns their DDL, to run again once the deletes have emptied those tables. SQLite's transaction holds
+    the write lock from its first statement (_lock_runs), so the tables cannot change in between. Kept:
+    the indexes behind UNIQUE and PRIMARY KEY constraints (SQLite cannot drop them), and those whose first
+    column is the table's own foreign key to itself (the leaves-first deletes and RESTRICT probe them).
+    """
+    if connection.dialect.name != "sqlite":
+        return []
+    recreate = []
+    for name in sorted(_whole_table_candidates(connection, sel)):
+        self_columns = {fk.columns[0] for fk in sel.db.foreign_keys if fk.table == name and fk.parent == name}
+        rows = connection.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master"
+                " WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
+            ),
+            {"t": name},
+        ).all()
+        for index, ddl in rows:
+            first = connection.execute(
+                text("SELECT name FROM pragma_index_info(:i) WHERE seqno = 0"), {"i": index}
+            )
+            if first.scalar() in self_columns:
+                continue
+            quoted = connection.dialect.identifier_preparer.quote(index)
+            connection.execute(text(f"DROP INDEX {quoted}"))
+            recreate.append(str(ddl))
+    return recreate
 
 
 def _lock_runs(connection: Connection, run_ids: Sequence[int]) -> set[int]:
@@ -616,7 +708,6 @@ def execute_cleanup(
             f"seed run {', '.join(map(str, missing))} was removed meanwhile; nothing done"
         )
     sel = _selection(connection, plan.run_ids)
-    expected = _seeded_counts(connection, sel)
     dependents = _find_dependents(connection, sel)
     if dependents and not cascade:
         raise DependentsError(dependents)
@@ -627,9 +718,12 @@ def execute_cleanup(
     removed = dict.fromkeys(delete_order(), 0)
     removed_extra: dict[str, int] = {}
     seeded = set(registry.seeded_tables())
-    truncated = set() if doomed else _truncate_whole_tables(connection, sel, expected, deleter)
-    for name in truncated:
-        removed[name] = expected[name]
+    truncated = {} if doomed else _truncate_whole_tables(connection, sel, deleter)
+    # Counted after the run lock, and (for the truncated tables) under the tables' lock: the deletes below
+    # must remove exactly these many rows, or something changed meanwhile.
+    expected = _seeded_counts(connection, sel, skip=truncated)
+    removed.update(truncated)
+    recreate = [] if doomed else _drop_sqlite_indexes(connection, sel)
     for name in reversed(sel.db.order):
         if name in truncated or (name not in seeded and name not in doomed):
             continue
@@ -647,6 +741,8 @@ def execute_cleanup(
             removed[name] = expected[name]
         if extra.get(name):
             removed_extra[name] = extra[name]
+    for ddl in recreate:
+        connection.execute(text(ddl))
     # Blocks go with their run (ON DELETE CASCADE).
     runs = sel.db.col(registry.SEED_RUNS, "id").in_(sel.run_ids)
     removed[registry.SEED_RUNS] = deleter.delete(registry.SEED_RUNS, runs)
