@@ -109,18 +109,15 @@ def message_texts(
         english,
     )
     mask = _gates(draws.text_mask(offsets[start_utterance]), spelling.VARIANT_SHARES)
-    chosen_bits = spelling.choose(usable, mask, draws.replay)
-    respelt = (chosen_bits | whole).tolist()  # a paragraph's further line breaks may go too
-    chosen = chosen_bits.tolist()
+    chosen = spelling.choose(usable, mask, draws.replay)
     breaks = (draws.style >> np.uint64(48)).astype(np.int64).tolist()
     pick = (draws.pick >> np.uint64(8)).astype(np.int64).tolist()
     spot = (draws.pick >> np.uint64(40)).astype(np.int64).tolist()
     blob, undecorated = corpus.blob, len(DECORATIONS)
+    texts = [blob[a:b].decode() for a, b in zip(begin, end, strict=True)]
+    spelling.respell_all(texts, chosen, breaks)
     out = []
-    for i, (a, b, quirk, decoration) in enumerate(zip(begin, end, quirks, kind, strict=True)):
-        text = blob[a:b].decode()
-        if respelt[i]:
-            text = spelling.respell(text, chosen[i], breaks[i])
+    for i, (text, quirk, decoration) in enumerate(zip(texts, quirks, kind, strict=True)):
         if quirk:
             text = _quirk(text, quirk, pick[i], spot[i], addressee_name, i)
         if decoration == 0:

@@ -1,12 +1,15 @@
 """The conversation planner: who says which corpus turn when, in a chunk of channels. Keyed, vectorised.
 
-A channel's history is a run of sessions. A session replays a stretch of one corpus conversation among 2-4
+The run's messages, in id order, replay the corpus as one tape (its conversations one after another, from a
+keyed origin), so every turn is replayed equally often and each message knows its replay number. A
+channel's history is a run of sessions; each goes on with the channel's stretch of the tape among 2-4
 members who had joined by then (chosen by activity; a DM's two members), turn by turn, seconds to minutes
-apart; sessions are hours or days apart, on a day/night and weekly rhythm. The corpus' speakers A and B map
-to the session's sides: A's turns go to participants 0 and 2, B's to 1 and 3, so consecutive turns change
-speaker. A threaded top-level message's replies are the conversation's next turns; the channel's next
-top-level message continues after them. Reactions come from members who had joined before the message, never
-its author, seconds to hours after it.
+apart; sessions are hours or days apart, on a day/night and weekly rhythm. Turns alternate between two
+sides (participants 0 and 2, and 1 and 3), so consecutive messages change speaker; a session whose first
+speaker spoke last before it has its participants rotated, and a reply by its parent's author goes to someone
+else. A threaded top-level message's replies are the tape's next turns; the channel's next top-level message
+continues after them. Reactions come from members who had joined before the message, never its author,
+seconds to hours after it.
 
 Inputs are the counts the dataset fixes with its own keyed draws (top-level messages per channel, replies
 per top-level message, reactions per message); every draw here is keyed by (channel key, session or turn key),
@@ -183,8 +186,8 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     tape = origin + threads.first_message[turn_channel] + group_ranks(turn_channel)
     corpus_turn = tape % n_corpus_turns
     replay = tape // n_corpus_turns
-    turn_conversation = np.searchsorted(conversation_start, corpus_turn, side="right") - 1
-    side = (corpus_turn - conversation_start[turn_conversation]) % 2
+    # Sides alternate along the tape, so they still do where it runs from one conversation into the next.
+    side = tape % 2
 
     # When: sorted keyed times in [floor, end - margin), moved onto the weekly and daily rhythm.
     session_start = _session_starts(k, threads, session_channel, s_key, session_key)
@@ -222,15 +225,35 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     choice = k.integers(TABLE, "speaker", 0, np.maximum(on_side, 1), ch_key, turn_key)
     slot = side + 2 * choice
     author = part[turn_session, slot]
-    # A reply by the parent's author goes to another participant who did not speak just before; with two
-    # participants there is no such one, and the author answers back in their own thread.
+    # A session goes on with the tape where the channel's previous one stopped: its first speaker must not be
+    # whoever spoke last, or they would answer themselves. Where it is, the session's participants move one
+    # place round (a derangement: every slot gets someone else).
+    # Rotating a session changes who spoke last before the next one, so this goes on until none repeats
+    # (each pass settles at least the earliest session left in each channel).
+    first_turn = np.flatnonzero(turn_pos == 0)
+    after = first_turn[first_turn > 0]
+    after = after[(turn_channel[after] == turn_channel[after - 1]) & (n_part[turn_session[after]] >= 2)]
+    while len(after):
+        repeat = after[author[after] == author[after - 1]]
+        if not len(repeat):
+            break
+        rotate = turn_session[repeat]
+        n = n_part[rotate][:, None]
+        columns = np.arange(4)[None, :]
+        source = np.where(columns < n, (columns + 1) % n, columns)
+        part[rotate] = np.take_along_axis(part[rotate], source, axis=1)
+        author = part[turn_session, slot]
+    # A reply by the parent's author goes to another participant who did not speak just before or just after;
+    # with two participants there is no such one, and the author answers back in their own thread.
     parent_turn = np.flatnonzero(reply_no == 0)[turn_top] if len(turn_top) else turn_top
     previous = np.r_[-1, author[:-1]]
+    following = np.r_[author[1:], -1]
     clash = (reply_no > 0) & (author == author[parent_turn])
     rotation = k.integers(TABLE, "stand_in", 0, 4, ch_key, turn_key)
     for step in range(4):
         candidate = part[turn_session, (rotation + step) % 4]
-        fits = clash & (candidate >= 0) & (candidate != author[parent_turn]) & (candidate != previous)
+        fits = clash & (candidate >= 0) & (candidate != author[parent_turn])
+        fits &= (candidate != previous) & (candidate != following)
         author = np.where(fits, candidate, author)
         clash &= ~fits
 

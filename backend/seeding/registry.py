@@ -42,7 +42,7 @@ _ENTITIES: list[Entity] = _discover()
 
 # Bump when a change to an entity module changes the rows a given seed produces; recorded in the ledger,
 # and part of a run's identity (a re-run after a bump is not "already seeded").
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 
 # The column that marks a seeded row of a table without an integer id.
 MARK_COLUMN = "seed_run_id"

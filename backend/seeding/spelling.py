@@ -57,14 +57,17 @@ TEXTING_WORDS = {"you": "u", "your": "ur", "are": "r"}
 
 
 def _words(words: dict[str, str]) -> re.Pattern[str]:
-    """Any of the words, whole, the longest first ("you're" before "you")."""
+    """Any of the words, whole, the longest first ("are" before "a...", were there one)."""
     alternatives = sorted(words, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(map(re.escape, alternatives)) + r")\b(?!')", re.IGNORECASE)
+    # The look-ahead at the first letters lets the regex engine skip ahead fast (a leading \b stops it).
+    firsts = "".join(sorted({c for word in words for c in (word[0].lower(), word[0].upper())}))
+    body = "|".join(map(re.escape, alternatives))
+    return re.compile(rf"(?=[{firsts}])\b({body})\b(?!')", re.IGNORECASE)
 
 
 _SHORTHAND = _words(SHORTHANDS)
 _TEXTING = _words(TEXTING_WORDS)
-_I_WORD = re.compile(r"\b[Ii]\b")
+_I_WORD = re.compile(r"(?=[Ii])\b[Ii]\b")
 
 
 def utterance_flags(text: str) -> int:
@@ -127,28 +130,49 @@ def choose(usable: IntArray, mask: IntArray, replay: IntArray) -> IntArray:
 
 def respell(text: str, chosen: int, breaks: int) -> str:
     """The text with the chosen variants; `breaks` (3 bits each) decides a paragraph's further line breaks."""
-    if chosen & END:
-        last = text[-1]
-        if last in ".?!":
-            text = text[:-1]
-        else:
-            text += "."
-    if chosen & START:
-        text = text[0].swapcase() + text[1:]
-    if chosen & I_WORDS:
+    texts = [text]
+    respell_all(texts, np.array([chosen], dtype=np.int64), [breaks])
+    return texts[0]
+
+
+def respell_all(texts: list[str], chosen: IntArray, breaks: list[int]) -> None:
+    """respell for many texts at once, in place: variant by variant, each over the texts that take it."""
+
+    def taking(variant: int) -> list[int]:
+        return np.flatnonzero(chosen & variant).tolist()  # type: ignore[no-any-return]
+
+    for i in taking(END):
+        text = texts[i]
+        texts[i] = text[:-1] if text[-1] in ".?!" else text + "."
+    for i in taking(START):
+        text = texts[i]
+        texts[i] = text[0].swapcase() + text[1:]
+    for i in taking(I_WORDS):
+        text = texts[i]
         upper = any(m.group() == "I" for m in _I_WORD.finditer(text, 1))
-        text = text[:1] + _I_WORD.sub("i" if upper else "I", text[1:])
-    if chosen & APOSTROPHES:
-        text = text.replace("'", "")
-    if "\n" in text:
-        text = _run_on(text, bool(chosen & RUN_ON_FIRST), breaks)
-    if chosen & COMMAS:
-        text = text.replace(",", "")
-    if chosen & SHORTHAND:
-        text = _SHORTHAND.sub(lambda m: _same_case(m.group(1), SHORTHANDS), text)
-    if chosen & TEXTING:
-        text = _TEXTING.sub(lambda m: _same_case(m.group(1), TEXTING_WORDS), text)
-    return text
+        texts[i] = text[:1] + _I_WORD.sub("i" if upper else "I", text[1:])
+    for i in taking(APOSTROPHES):
+        texts[i] = texts[i].replace("'", "")
+    run_on_first = (chosen & RUN_ON_FIRST).tolist()
+    for i, text in enumerate(texts):
+        if "\n" in text:
+            if text.count("\n") == 1:  # most paragraphs: no further breaks to decide
+                texts[i] = text.replace("\n", " ") if run_on_first[i] else text
+            else:
+                texts[i] = _run_on(text, bool(run_on_first[i]), breaks[i])
+    for i in taking(COMMAS):
+        texts[i] = texts[i].replace(",", "")
+    _substitute(texts, taking(SHORTHAND), _SHORTHAND, SHORTHANDS)
+    _substitute(texts, taking(TEXTING), _TEXTING, TEXTING_WORDS)
+
+
+def _substitute(texts: list[str], which: list[int], pattern: re.Pattern[str], table: dict[str, str]) -> None:
+    """pattern's words replaced from table in texts[which], in one pass over them joined by NULs."""
+    if not which:
+        return
+    joined = pattern.sub(lambda m: _same_case(m.group(1), table), "\x00".join(texts[i] for i in which))
+    for i, text in zip(which, joined.split("\x00"), strict=True):
+        texts[i] = text
 
 
 def _same_case(word: str, table: dict[str, str]) -> str:

@@ -154,6 +154,14 @@ def test_a_channel_does_not_depend_on_its_chunk() -> None:
     assert np.array_equal(together.author[mask] - offset, alone.author)
 
 
+def test_nobody_answers_themselves_from_one_message_to_the_next(planned: tuple) -> None:
+    """Sides alternate along the tape, a session does not start with whoever spoke last before it, and a
+    reply's stand-in for its parent's author is neither of the speakers around it."""
+    history, _, _, _ = planned
+    same = np.diff(history.channel) == 0
+    assert not (same & (np.diff(history.author) == 0)).any()
+
+
 def test_sessions_replay_consecutive_corpus_turns(planned: tuple) -> None:
     history, _, _, _ = planned
     """A channel's messages replay the corpus as a tape: each the turn after the previous one (wrapping)."""
