@@ -639,7 +639,7 @@ def _truncate_whole_tables(connection: Connection, sel: _Selection, deleter: _De
     counts = {}
     for name in ordered:
         if _has_other_rows(connection, sel, name):
-            return {}  # changed since the probe: the DELETE path checks and reports it
+            return {}  # a row arrived since the probe: these tables take the DELETE path
         counts[name] = _count(connection, select(*sel.db.key(name)))
     connection.execute(text(f"TRUNCATE TABLE {quoted} CONTINUE IDENTITY RESTRICT"))
     if deleter.progress is not None:
