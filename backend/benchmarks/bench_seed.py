@@ -19,8 +19,12 @@ in a temp directory), every measurement gets a fresh database migrated with back
     database reports them); then only the writer's begin (its session settings, drop of indexes, uniques and
     foreign keys) -> COPY binary (SQLite: executemany) -> recreate and the commit are timed, in a fresh
     database. (c') the same with COPY's text format, the seeder's own, for reference (PostgreSQL).
+(d) cleanup: after each round's (a), `cleanup_fake_data.py --yes --quiet --json --database-url ...` on the
+    database (a) just seeded (nothing real in it), run as a subprocess as a user runs it and timed on its
+    wall clock (interpreter start and imports included).
 (a), (c) and (c') are repeated --rounds times (default 3), alternating which goes first, each into a fresh
-database; the report shows min and median and the seeder's share of each limit by both.
+database; the report shows min and median and the seeder's share of each limit by both, and (d)'s min and
+median.
 then (a) again with five times the messages per channel (500 by default: about 5M top-level messages),
 unless --skip-5m, to see whether peak memory stays flat.
 
@@ -69,6 +73,7 @@ from backend.seeding.pipeline import effective_workers, encoded_batches
 from backend.seeding.writers import COPY_BUFFER_BYTES, PostgresWriter, SqliteWriter
 
 SEED_CLI = ROOT / "backend" / "scripts" / "seed_data.py"
+CLEANUP_CLI = ROOT / "backend" / "scripts" / "cleanup_fake_data.py"
 AS_OF = date(2026, 6, 1)
 PROFILE = "load"
 BIG_FACTOR = 5  # the "5M" run: five times the messages per channel
@@ -358,7 +363,16 @@ def _last_json(stdout: str) -> dict[str, Any]:
 # ----- (a) ours: the real CLI ----------------------------------------------------------------------------
 
 
-def measure_cli(dbs: Databases, workdir: Path, backend: str, mpc: int | None, key: str, way: str) -> Result:
+def measure_cli(
+    dbs: Databases,
+    workdir: Path,
+    backend: str,
+    mpc: int | None,
+    key: str,
+    way: str,
+    cleanups: list[Result] | None = None,
+) -> Result:
+    """(a): seed a fresh database with the CLI; with cleanups, then (d): clean it up with the CLI."""
     result = Result(backend, key, way)
     db = dbs.create(backend, key)
     try:
@@ -378,9 +392,31 @@ def measure_cli(dbs: Databases, workdir: Path, backend: str, mpc: int | None, ke
         summary = _last_json(run.stdout)
         result.rows = int(summary["total_rows"])
         result.notes.update(counts=summary["rows"], internal_seconds=summary["seconds"])
+        if cleanups is not None:
+            cleanups.append(measure_cleanup(db, workdir, result.rows))
         return result
     finally:
         dbs.drop(db)
+
+
+def measure_cleanup(db: Db, workdir: Path, seeded_rows: int) -> Result:
+    """(d): the cleanup CLI on a database (a) has just seeded, as a subprocess, on its wall clock."""
+    result = Result(db.backend, "d", WAYS["d"])
+    cmd = [sys.executable, str(CLEANUP_CLI), "--yes", "--quiet", "--json", "--database-url", db.url]
+    shown = " ".join(cmd[1:-1]).replace(str(ROOT) + "/", "") + " " + mask_url(db.url)
+    say(f"  {BACKEND_LABEL[db.backend]} d: running {shown}")
+    run = run_monitored(cmd, workdir)
+    result.seconds = run.seconds
+    result.peak_tree_kb, result.peak_main_kb = run.peak_tree_kb, run.peak_main_kb
+    if run.returncode != 0:
+        result.error = _child_failure("cleanup_fake_data.py", run)
+        return result
+    summary = json.loads(run.stdout)
+    result.rows = int(summary["total"])
+    result.notes.update(counts=summary["removed"])
+    if result.rows != seeded_rows + 1:  # the seeded rows and the run's ledger row
+        result.error = f"cleanup removed {result.rows} rows, (a) seeded {seeded_rows} and one ledger row"
+    return result
 
 
 # ----- (b) the usual way: Faker per field and the ORM ------------------------------------------------------
@@ -961,7 +997,7 @@ def table_rows(results: list[Result]) -> list[list[str]]:
             continue
         base = mine["b"].rate(mine["b"].median_seconds) if "b" in mine else 0.0
         limit = mine["c"].rate(mine["c"].median_seconds) if "c" in mine else 0.0
-        for key in ("b", "c", "ct", "a", "a5"):
+        for key in ("b", "c", "ct", "a", "a5", "d"):
             g = mine.get(key)
             if g is None:
                 continue
@@ -969,6 +1005,8 @@ def table_rows(results: list[Result]) -> list[list[str]]:
                 rows.append([BACKEND_LABEL[backend], g.way, "FAILED", "-", "-", "-", "-", "-", "-", "-"])
                 continue
             rate = g.rate(g.median_seconds)
+            # (d) removes rows: its speed is not comparable with the ways of seeding.
+            versus = ("-", "-") if key == "d" else (_ratio(rate, base), _share(rate, limit))
             rows.append(
                 [
                     BACKEND_LABEL[backend],
@@ -978,8 +1016,7 @@ def table_rows(results: list[Result]) -> list[list[str]]:
                     f"{g.min_seconds:,.1f}",
                     f"{g.median_seconds:,.1f}",
                     f"{rate:,.0f}",
-                    _ratio(rate, base),
-                    _share(rate, limit),
+                    *versus,
                     f"{mib(g.peak_tree_kb)} / {mib(g.peak_main_kb)}",
                 ]
             )
@@ -1006,6 +1043,19 @@ def ratio_lines(results: list[Result]) -> list[str]:
                 f"({ours.min_seconds:.1f} s vs {limit.min_seconds:.1f} s), {by_median} by median times "
                 f"({ours.median_seconds:.1f} s vs {limit.median_seconds:.1f} s)"
             )
+    return lines
+
+
+def cleanup_lines(results: list[Result]) -> list[str]:
+    """(d): the cleanup CLI's min and median wall clock over the rounds."""
+    lines = []
+    for g in group_rounds(results):
+        if g.key != "d" or g.failed or not g.seconds:
+            continue
+        lines.append(
+            f"{BACKEND_LABEL[g.backend]}: (d) cleanup_fake_data.py --yes removed {g.rows:,} rows in "
+            f"{g.min_seconds:.2f} s min, {g.median_seconds:.2f} s median over {len(g.seconds)} round(s)"
+        )
     return lines
 
 
@@ -1121,6 +1171,7 @@ WAYS = {
     "b": "(b) usual way: Faker + ORM",
     "c": "(c) ingest limit",
     "ct": "(c') for reference",
+    "d": "(d) cleanup_fake_data.py --yes",
 }
 
 
@@ -1167,6 +1218,9 @@ def legend_lines(small_knob: bool) -> list[str]:
         "run once.",
         "vs (b): times faster than (b) per row; of limit (c): share of (c)'s rows/s. The 5x run is compared "
         "with (b) and (c) at the load profile's size.",
+        "(d) the cleanup CLI (`cleanup_fake_data.py --yes --quiet --json`) as a subprocess on the database "
+        "each round's (a) seeded, timed on its wall clock: interpreter start, imports, checks, the removal "
+        "and the commit included; rows/s counts the rows it removed.",
         "Peak memory: the peak of 50 ms samples of the summed proportional set size (Pss) of the process and "
         "all its descendants "
         "(shared pages split between the processes) / the RSS of the main process alone; the database "
@@ -1292,8 +1346,14 @@ def main(argv: list[str]) -> int:
             label = BACKEND_LABEL[backend]
             for number in range(args.rounds):
                 say(f"{label}, round {number + 1} of {args.rounds}:")
+                cleanups: list[Result] = []
                 ours: list[tuple[str, Callable[[], Result]]] = [
-                    ("a", lambda b=backend: measure_cli(dbs, workdir, b, mpc, "a", WAYS["a"]))
+                    (
+                        "a",
+                        lambda b=backend, c=cleanups: measure_cli(
+                            dbs, workdir, b, mpc, "a", WAYS["a"], cleanups=c
+                        ),
+                    )
                 ]
                 limits: list[tuple[str, Callable[[], Result]]] = [
                     (
@@ -1317,12 +1377,20 @@ def main(argv: list[str]) -> int:
                     result = step()
                     results.append(result)
                     report_result(result)
+                    while cleanups:
+                        cleanup = cleanups.pop(0)
+                        results.append(cleanup)
+                        report_result(cleanup)
         for manifest in set(manifests.values()):
             shutil.rmtree(manifest.parent, ignore_errors=True)
 
         print()
         print("Ratios (min of the rounds, and median)")
         for line in ratio_lines(results):
+            print(f"  {line}")
+        print()
+        print("Cleanup of the load profile (min of the rounds, and median)")
+        for line in cleanup_lines(results):
             print(f"  {line}")
         print()
         print(f"Results (load avg at end: {loadavg()})")
@@ -1341,7 +1409,7 @@ def main(argv: list[str]) -> int:
             print()
         print("Markdown, for the README's Performance section:")
         print()
-        print_markdown(rows, machine, pg, legend, verdicts + ratio_lines(results))
+        print_markdown(rows, machine, pg, legend, verdicts + ratio_lines(results) + cleanup_lines(results))
         return 1 if any(r.error for r in results) else 0
     except KeyboardInterrupt:
         print("\ninterrupted; cleaning up", file=sys.stderr, flush=True)

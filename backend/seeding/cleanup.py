@@ -296,11 +296,16 @@ def reflect_tables(connection: Connection) -> DatabaseTables:
     tables: dict[str, TableClause] = {}
     keys: dict[str, tuple[str, ...]] = {}
     fks: list[ForeignKey] = []
-    for name in sorted(inspector.get_table_names()):
-        columns = [c["name"] for c in inspector.get_columns(name)]
+    names = sorted(inspector.get_table_names())
+    # One catalog query per kind for all tables (PostgreSQL), not three per table.
+    all_columns = inspector.get_multi_columns(filter_names=names)
+    all_keys = inspector.get_multi_pk_constraint(filter_names=names)
+    all_fks = inspector.get_multi_foreign_keys(filter_names=names)
+    for name in names:
+        columns = [c["name"] for c in all_columns[(None, name)]]
         tables[name] = table(name, *(sql_column(c) for c in columns))
-        keys[name] = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or columns)
-        for fk in inspector.get_foreign_keys(name):
+        keys[name] = tuple(all_keys[(None, name)].get("constrained_columns") or columns)
+        for fk in all_fks[(None, name)]:
             if fk.get("referred_schema") not in (None, inspector.default_schema_name):
                 continue
             cols, parent = tuple(fk["constrained_columns"]), fk["referred_table"]
@@ -634,7 +639,7 @@ def _truncate_whole_tables(connection: Connection, sel: _Selection, deleter: _De
     counts = {}
     for name in ordered:
         if _has_other_rows(connection, sel, name):
-            return {}  # changed since the probe: the DELETE path checks and reports it
+            return {}  # a row arrived since the probe: these tables take the DELETE path
         counts[name] = _count(connection, select(*sel.db.key(name)))
     connection.execute(text(f"TRUNCATE TABLE {quoted} CONTINUE IDENTITY RESTRICT"))
     if deleter.progress is not None:
