@@ -8,6 +8,7 @@ is foreign-key order: every batch's parents were yielded before it.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -67,7 +68,10 @@ def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], An
             for task in tasks(dataset):
                 yield from _run_task(task)
             return
-        # fork: workers inherit the dataset (pools, run-wide arrays) instead of rebuilding it.
+        # fork: workers inherit the dataset (pools, run-wide arrays) instead of rebuilding it. Freezing the
+        # collector's view of what exists now keeps the workers' collections from touching (and so copying)
+        # the parent's pages.
+        gc.freeze()
         context = multiprocessing.get_context("fork")
         with context.Pool(workers, initializer=_ignore_interrupts) as pool:
             pending: deque[Any] = deque()
@@ -84,3 +88,4 @@ def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], An
                 yield from results
     finally:
         _worker_dataset, _worker_encode = None, None
+        gc.unfreeze()
