@@ -70,7 +70,7 @@ from backend.seeding import registry
 from backend.seeding.dataset import Batch, Dataset
 from backend.seeding.options import SeedOptions, estimated_rows, profile_options, resolve_options
 from backend.seeding.pipeline import effective_workers, encoded_batches
-from backend.seeding.writers import COPY_BUFFER_BYTES, PostgresWriter, SqliteWriter
+from backend.seeding.writers import COPY_BUFFER_BYTES, PostgresWriter, SqliteWriter, encode_copy_text
 
 SEED_CLI = ROOT / "backend" / "scripts" / "seed_data.py"
 CLEANUP_CLI = ROOT / "backend" / "scripts" / "cleanup_fake_data.py"
@@ -704,7 +704,7 @@ def _encoder(
             assert types is not None
             encoded["binary"] = encode_copy_binary(batch, types[batch.table])
         if "copy" in formats:
-            encoded["copy"] = PostgresWriter.encode(batch)
+            encoded["copy"] = encode_copy_text(batch)
         if "rows" in formats:
             encoded["rows"] = pickle.dumps(SqliteWriter.encode(batch), protocol=pickle.HIGHEST_PROTOCOL)
         return encoded

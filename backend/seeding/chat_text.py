@@ -99,8 +99,8 @@ def message_texts(
     last_utterance = np.where(whole, first + count - 1, single)
     begin = offsets[start_utterance].tolist()
     end = (offsets[last_utterance + 1] - 1).tolist()  # the last newline left out
-    kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right").tolist()
-    quirks = _gates(draws.style, QUIRK_SHARES).tolist()
+    kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right")
+    quirks = _gates(draws.style, QUIRK_SHARES)
     usable = spelling.applicable(
         corpus.spelling.astype(np.int64),
         corpus.spelling_to_turn_end.astype(np.int64),
@@ -116,16 +116,16 @@ def message_texts(
     blob, undecorated = corpus.blob, len(DECORATIONS)
     texts = [blob[a:b].decode() for a, b in zip(begin, end, strict=True)]
     spelling.respell_all(texts, chosen, breaks)
-    out = []
-    for i, (text, quirk, decoration) in enumerate(zip(texts, quirks, kind, strict=True)):
-        if quirk:
-            text = _quirk(text, quirk, pick[i], spot[i], addressee_name, i)
+    # Quirks, then decorations, each over only the messages that take one.
+    for i, quirk in zip(np.flatnonzero(quirks).tolist(), quirks[quirks != 0].tolist(), strict=True):
+        texts[i] = _quirk(texts[i], quirk, pick[i], spot[i], addressee_name, i)
+    decorated = np.flatnonzero(kind < undecorated)
+    for i, decoration in zip(decorated.tolist(), kind[decorated].tolist(), strict=True):
         if decoration == 0:
-            text = f"@{addressee_name(i)} {text}"
-        elif decoration < undecorated:
-            text = _decorate(text, decoration, pick[i], topics, english)
-        out.append(text)
-    return out
+            texts[i] = f"@{addressee_name(i)} {texts[i]}"
+        else:
+            texts[i] = _decorate(texts[i], decoration, pick[i], topics, english)
+    return texts
 
 
 def _quirk(text: str, quirk: int, pick: int, spot: int, addressee_name: Callable[[int], str], i: int) -> str:

@@ -1,6 +1,8 @@
 """Writers put row batches into the database by the fastest correct path for the backend.
 
-PostgreSQL: COPY (text format) on the run's connection. SQLite: executemany. Both run inside the caller's
+PostgreSQL: COPY on the run's connection, in the binary format for a table whose column types all have a
+binary encoding here (read from the database's catalog when the run begins; it spares the server parsing
+text), else in the text format. SQLite: executemany. Both run inside the caller's
 single transaction. When the seeded rows will dominate a table (it holds no more rows than we are about to
 add), the writer drops that table's secondary indexes, unique constraints and foreign keys first and recreates
 them at the end, which validates every row; PostgreSQL's DDL is transactional, so a failure or a kill rolls
@@ -11,16 +13,20 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, UniqueConstraint
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, UniqueConstraint, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from backend.models import Base
 from backend.seeding import registry
 from backend.seeding.dataset import Batch
+from backend.seeding.keyed import IntArray
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,128 @@ def encode_copy_text(batch: Batch) -> bytes:
         return b""
     columns = [_copy_text_column(values) for values in batch.columns]
     return ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode()
+
+
+# COPY's binary format: a header, then per row a 16-bit field count and per field a 32-bit length (-1 for
+# NULL) and the value in network byte order; a 16-bit -1 ends the data. Each write is one COPY statement.
+COPY_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+COPY_BINARY_TRAILER = struct.pack(">h", -1)
+_EPOCH_2000_US = 946_684_800 * 1_000_000
+_EPOCH_2000_DAYS = 10_957
+# Column type (as format_type names it) -> codec. Anything else is written in the text format.
+BINARY_CODECS = {
+    "bigint": "int8",
+    "integer": "int4",
+    "smallint": "int2",
+    "boolean": "bool",
+    "text": "text",
+    "timestamp with time zone": "timestamp",
+    "timestamp without time zone": "timestamp",
+    "date": "date",
+}
+_FIXED_DTYPES = {"int8": ">i8", "int4": ">i4", "int2": ">i2", "timestamp": ">i8", "date": ">i4"}
+
+
+def binary_codec(type_name: str) -> str | None:
+    """The codec for a column type as format_type names it, or None (no binary encoding here)."""
+    if type_name.startswith("character varying"):
+        return "text"
+    return BINARY_CODECS.get(type_name)
+
+
+def _binary_fixed(values: list[Any], codec: str) -> tuple[IntArray, npt.NDArray[np.uint8]]:
+    """(lengths, rows x width bytes) of a fixed-width column; NULL rows get length -1 (their bytes unused)."""
+    n = len(values)
+    nulls = np.fromiter((v is None for v in values), bool, n) if None in values else None
+    if codec in ("timestamp", "date"):
+        # Timestamps and dates come as text (UTC 'YYYY-MM-DD HH:MM:SS.ffffff', 'YYYY-MM-DD'): numpy reads it.
+        unit, epoch = ("us", _EPOCH_2000_US) if codec == "timestamp" else ("D", _EPOCH_2000_DAYS)
+        filled = ["2000-01-01" if v is None else v for v in values] if nulls is not None else values
+        array = np.array(filled, dtype=f"datetime64[{unit}]").astype(np.int64) - epoch
+    elif codec == "bool":
+        array = np.array([False if v is None else v for v in values] if nulls is not None else values, bool)
+    else:
+        array = np.array([0 if v is None else v for v in values] if nulls is not None else values, np.int64)
+    encoded = array.astype(np.uint8 if codec == "bool" else _FIXED_DTYPES[codec])
+    width = encoded.dtype.itemsize
+    lengths = np.full(n, width, dtype=np.int64)
+    if nulls is not None:
+        lengths[nulls] = -1
+    return lengths, encoded.view(np.uint8).reshape(n, width)
+
+
+def _binary_text(values: list[Any]) -> tuple[IntArray, npt.NDArray[np.uint8], IntArray]:
+    """(lengths, UTF-8 bytes of the non-NULL values one after another, where each starts) of a text column."""
+    n = len(values)
+    nulls = None in values
+    present = [v for v in values if v is not None] if nulls else values
+    lengths = np.full(n, -1, dtype=np.int64)
+    if not present:
+        return lengths, np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    raw = np.frombuffer(_SEPARATOR.join(map(str, present)).encode(), dtype=np.uint8)
+    ends = np.flatnonzero(raw == 0)
+    if len(ends) != len(present) - 1:
+        raise ValueError("a text value holds a NUL character, which PostgreSQL cannot store")
+    starts = np.r_[0, ends + 1]
+    sizes = np.r_[ends, len(raw)] - starts
+    if nulls:
+        lengths[np.fromiter((v is not None for v in values), bool, n)] = sizes
+    else:
+        lengths = sizes
+    return lengths, raw, starts
+
+
+def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:
+    """A batch as one COPY in the binary format (header, rows, trailer), built column by column with numpy."""
+    n = len(batch)
+    if not n:
+        return b""
+    fields: list[tuple[IntArray, npt.NDArray[np.uint8], IntArray | None]] = []
+    row_size = np.full(n, 2, dtype=np.int64)
+    for values, codec in zip(batch.columns, codecs, strict=True):
+        if codec == "text":
+            fields.append(_binary_text(values))
+        else:
+            fields.append((*_binary_fixed(values, codec), None))
+        row_size += 4 + np.maximum(fields[-1][0], 0)
+    row_start = np.cumsum(row_size) - row_size
+    out = np.empty(int(row_size.sum()), dtype=np.uint8)
+    out[row_start] = len(codecs) >> 8
+    out[row_start + 1] = len(codecs) & 0xFF
+    at = row_start + 2
+    for lengths, data, starts in fields:
+        out[at[:, None] + np.arange(4)] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+        at += 4
+        present = lengths >= 0
+        if starts is None:  # fixed width: each present row's bytes at its place
+            rows, values = (at, data) if present.all() else (at[present], data[present])
+            out[rows[:, None] + np.arange(data.shape[1])] = values
+        else:  # text: every byte of every present value to its place, in one gather and one scatter
+            sizes = lengths[present]
+            total = int(sizes.sum())
+            if total:
+                within = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+                out[np.repeat(at[present], sizes) + within] = data[np.repeat(starts, sizes) + within]
+        at += np.maximum(lengths, 0)
+    return COPY_BINARY_HEADER + out.tobytes() + COPY_BINARY_TRAILER
+
+
+def copy_codecs(connection: Connection, tables: Iterable[str]) -> dict[str, tuple[str, ...] | None]:
+    """Per table: the binary codec of each column we write, in write order, or None when one has none."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    for table in tables:
+        types = dict(
+            connection.execute(
+                text(
+                    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = to_regclass(:table) AND attnum > 0 AND NOT attisdropped"
+                ),
+                {"table": table},
+            ).all()
+        )
+        codecs = [binary_codec(types.get(column, "")) for column in registry.columns(table)]
+        out[table] = None if None in codecs else tuple(c for c in codecs if c is not None)
+    return out
 
 
 def encode_rows(batch: Batch) -> list[tuple[Any, ...]]:
@@ -135,17 +263,21 @@ class _IndexRebuild:
 
 
 class PostgresWriter:
-    """COPY in text format on the run's connection."""
-
-    encode = staticmethod(encode_copy_text)
+    """COPY on the run's connection: binary where every column has a binary codec, else text."""
 
     def __init__(self, connection: Connection, rebuild_indexes: bool = True) -> None:
         self.connection = connection
         self.rebuild_indexes = rebuild_indexes
         self._rebuild = _IndexRebuild(connection, with_constraints=True)
         self._cursor: Any = None
+        self._codecs: dict[str, tuple[str, ...] | None] = {}
         self.fast_tables: list[str] = []
         self.seconds_writing = 0.0
+
+    def encode(self, batch: Batch) -> bytes:
+        """The batch as COPY data for write(); runs in the worker processes (forked after begin)."""
+        codecs = self._codecs.get(batch.table)
+        return encode_copy_binary(batch, codecs) if codecs else encode_copy_text(batch)
 
     def begin(self, planned: Mapping[str, int]) -> None:
         # Our timestamps are UTC text without an offset; the session zone decides how they are read.
@@ -153,6 +285,7 @@ class PostgresWriter:
         # Index builds sort in memory, and validating a foreign key is one big hash join.
         self.connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '128MB'")
         self.connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        self._codecs = copy_codecs(self.connection, planned)
         if self.rebuild_indexes:
             self.fast_tables = dominated_tables(self.connection, planned)
             self._rebuild.drop(self.fast_tables)
@@ -162,9 +295,10 @@ class PostgresWriter:
         if not payload:
             return
         columns = ", ".join(registry.columns(table))
+        binary = " (FORMAT binary)" if self._codecs.get(table) else ""
         started = time.perf_counter()
         self._cursor.copy_expert(
-            f"COPY {table} ({columns}) FROM STDIN", io.BytesIO(payload), size=COPY_BUFFER_BYTES
+            f"COPY {table} ({columns}) FROM STDIN{binary}", io.BytesIO(payload), size=COPY_BUFFER_BYTES
         )
         self.seconds_writing += time.perf_counter() - started
 

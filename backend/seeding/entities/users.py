@@ -121,10 +121,11 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
             "is_active": active[i],
             "picture": AVATAR_URL.format(hexid[:16]),
         }
-        value = {}
-        for column, default in generated.items():
-            given = _scripted(ds, u, column)
-            value[column] = default if given is Generated.VALUE else given
+        value = generated
+        if u < users.n_scripted:  # a scenario's user: its given values win
+            for column, default in generated.items():
+                given = _scripted(ds, u, column)
+                value[column] = default if given is Generated.VALUE else given
         rows.append(
             (
                 user_id,

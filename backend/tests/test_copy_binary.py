@@ -1,0 +1,98 @@
+"""COPY's binary format (writers.encode_copy_binary): every codec round-trips as the text format loads it."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from backend.database import make_engine
+from backend.seeding.dataset import Batch
+from backend.seeding.writers import copy_codecs, encode_copy_binary, encode_copy_text
+
+COLUMNS = (
+    ("big", "bigint", "int8"),
+    ("small", "smallint", "int2"),
+    ("whole", "integer", "int4"),
+    ("flag", "boolean", "bool"),
+    ("body", "text", "text"),
+    ("label", "varchar(40)", "text"),
+    ("stamp", "timestamptz", "timestamp"),
+    ("naive", "timestamp", "timestamp"),
+    ("day", "date", "date"),
+)
+ROWS: list[tuple[Any, ...]] = [
+    (1, 2, 3, True, "hello", "a", "2026-05-01 12:34:56.123456", "2026-05-01 00:00:00.000000", "2026-05-01"),
+    (
+        -(2**62),
+        -32768,
+        -(2**31),
+        False,
+        "tab\there\nnew line \\ back",
+        "",
+        "1999-12-31 23:59:59.999999",
+        "1970-01-01 00:00:00.000001",
+        "1999-12-31",
+    ),
+    (None, None, None, None, None, None, None, None, None),
+    (
+        2**62,
+        32767,
+        2**31 - 1,
+        True,
+        "émoji 🎉 ünïcode",
+        "ok",
+        "2000-01-01 00:00:00.000000",
+        "2000-01-01 00:00:00.000000",
+        "2000-01-01",
+    ),
+]
+
+
+def _load(cursor: Any, table: str, payload: bytes, binary: bool) -> None:
+    option = " (FORMAT binary)" if binary else ""
+    names = ", ".join(name for name, _, _ in COLUMNS)
+    cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN{option}", io.BytesIO(payload))
+
+
+def test_every_codec_loads_what_the_text_format_loads(pg_url: str) -> None:
+    columns = [list(values) for values in zip(*ROWS, strict=True)]
+    batch = Batch("typed", columns)
+    engine = make_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # as the writer does for the text format
+            definition = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in COLUMNS)
+            conn.exec_driver_sql(f"CREATE TABLE typed_binary (n serial, {definition})")
+            conn.exec_driver_sql(f"CREATE TABLE typed_text (n serial, {definition})")
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            _load(cursor, "typed_binary", encode_copy_binary(batch, [codec for _, _, codec in COLUMNS]), True)
+            _load(cursor, "typed_text", encode_copy_text(batch), False)
+            binary = conn.exec_driver_sql("SELECT * FROM typed_binary ORDER BY n").all()
+            textual = conn.exec_driver_sql("SELECT * FROM typed_text ORDER BY n").all()
+            assert len(binary) == len(ROWS)
+            assert binary == textual
+            assert binary[1][5] == "tab\there\nnew line \\ back" and binary[2][1:] == (None,) * len(COLUMNS)
+    finally:
+        engine.dispose()
+
+
+def test_a_table_with_a_type_without_codec_is_written_as_text(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        with engine.connect() as conn:  # rolled back at the end
+            codecs = copy_codecs(conn, ["messages", "message_reactions"])
+            assert codecs["messages"] == ("int8", "text", "timestamp", "timestamp", "int8", "int8", "int8")
+            assert codecs["message_reactions"] is not None and "int4" in codecs["message_reactions"]
+            conn.execute(text("ALTER TABLE messages ADD COLUMN score numeric"))
+            conn.execute(text("ALTER TABLE messages ALTER COLUMN content TYPE jsonb USING to_jsonb(content)"))
+            assert copy_codecs(conn, ["messages"])["messages"] is None
+    finally:
+        engine.dispose()
+
+
+def test_a_nul_character_is_refused() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        encode_copy_binary(Batch("t", [["a\x00b", "c"]]), ["text"])
