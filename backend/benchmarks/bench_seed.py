@@ -836,7 +836,10 @@ def limit_load(url: str, manifest_path: str, fmt: str) -> dict[str, Any]:
     with engine.connect() as conn:
         transaction = conn.begin()
         started = time.perf_counter()
-        writer: PostgresWriter | SqliteWriter = PostgresWriter(conn) if fmt != "rows" else SqliteWriter(conn)
+        # Text files go through the writer's write(); binary ones through their own COPY (_load_table).
+        writer: PostgresWriter | SqliteWriter = (
+            PostgresWriter(conn, binary=False) if fmt != "rows" else SqliteWriter(conn)
+        )
         writer.begin(counts)
         timed += time.perf_counter() - started
         statements = 0

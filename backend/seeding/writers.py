@@ -265,9 +265,10 @@ class _IndexRebuild:
 class PostgresWriter:
     """COPY on the run's connection: binary where every column has a binary codec, else text."""
 
-    def __init__(self, connection: Connection, rebuild_indexes: bool = True) -> None:
+    def __init__(self, connection: Connection, rebuild_indexes: bool = True, binary: bool = True) -> None:
         self.connection = connection
         self.rebuild_indexes = rebuild_indexes
+        self.binary = binary  # False: the text format for every table (the benchmark's text limit)
         self._rebuild = _IndexRebuild(connection, with_constraints=True)
         self._cursor: Any = None
         self._codecs: dict[str, tuple[str, ...] | None] = {}
@@ -285,7 +286,7 @@ class PostgresWriter:
         # Index builds sort in memory, and validating a foreign key is one big hash join.
         self.connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '128MB'")
         self.connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        self._codecs = copy_codecs(self.connection, planned)
+        self._codecs = copy_codecs(self.connection, planned) if self.binary else {}
         if self.rebuild_indexes:
             self.fast_tables = dominated_tables(self.connection, planned)
             self._rebuild.drop(self.fast_tables)
