@@ -100,6 +100,7 @@ BINARY_CODECS = {
     "date": "date",
 }
 _FIXED_DTYPES = {"int8": ">i8", "int4": ">i4", "int2": ">i2", "timestamp": ">i8", "date": ">i4"}
+_INT_BOUNDS = {"int4": (-(2**31), 2**31 - 1), "int2": (-(2**15), 2**15 - 1)}  # int8: numpy's own int64 check
 
 
 def binary_codec(type_name: str) -> str | None:
@@ -122,6 +123,12 @@ def _binary_fixed(values: list[Any], codec: str) -> tuple[IntArray, npt.NDArray[
         array = np.array([False if v is None else v for v in values] if nulls is not None else values, bool)
     else:
         array = np.array([0 if v is None else v for v in values] if nulls is not None else values, np.int64)
+    if (
+        codec in _INT_BOUNDS
+        and len(array)
+        and (array.min() < _INT_BOUNDS[codec][0] or array.max() > _INT_BOUNDS[codec][1])
+    ):
+        raise ValueError(f"a value does not fit the column's {codec}")  # as the text format would refuse it
     encoded = array.astype(np.uint8 if codec == "bool" else _FIXED_DTYPES[codec])
     width = encoded.dtype.itemsize
     lengths = np.full(n, width, dtype=np.int64)

@@ -96,3 +96,13 @@ def test_a_table_with_a_type_without_codec_is_written_as_text(pg_url: str) -> No
 def test_a_nul_character_is_refused() -> None:
     with pytest.raises(ValueError, match="NUL"):
         encode_copy_binary(Batch("t", [["a\x00b", "c"]]), ["text"])
+
+
+def test_a_value_too_big_for_its_column_is_refused() -> None:
+    """The text format would refuse it; the binary one must not wrap it round silently."""
+    with pytest.raises(ValueError, match="int4"):
+        encode_copy_binary(Batch("t", [[1, 2**31]]), ["int4"])
+    with pytest.raises(ValueError, match="int2"):
+        encode_copy_binary(Batch("t", [[-(2**15) - 1]]), ["int2"])
+    with pytest.raises(OverflowError):
+        encode_copy_binary(Batch("t", [[2**63]]), ["int8"])
