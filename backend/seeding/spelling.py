@@ -68,6 +68,7 @@ def _words(words: dict[str, str]) -> re.Pattern[str]:
 _SHORTHAND = _words(SHORTHANDS)
 _TEXTING = _words(TEXTING_WORDS)
 _I_WORD = re.compile(r"(?=[Ii])\b[Ii]\b")
+_UPPER_I_WORD = re.compile(r"(?=I)\bI\b")
 
 
 def utterance_flags(text: str) -> int:
@@ -149,13 +150,13 @@ def respell_all(texts: list[str], chosen: IntArray, breaks: list[int]) -> None:
         texts[i] = text[0].swapcase() + text[1:]
     for i in taking(I_WORDS):
         text = texts[i]
-        upper = any(m.group() == "I" for m in _I_WORD.finditer(text, 1))
+        upper = _UPPER_I_WORD.search(text, 1) is not None
         texts[i] = text[:1] + _I_WORD.sub("i" if upper else "I", text[1:])
     for i in taking(APOSTROPHES):
         texts[i] = texts[i].replace("'", "")
     run_on_first = (chosen & RUN_ON_FIRST).tolist()
     for i, text in enumerate(texts):
-        if "\n" in text:
+        if "\n" in text:  # a paragraph (the test is cheaper than building a list of them)
             if text.count("\n") == 1:  # most paragraphs: no further breaks to decide
                 texts[i] = text.replace("\n", " ") if run_on_first[i] else text
             else:
