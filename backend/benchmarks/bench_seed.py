@@ -18,7 +18,7 @@ in a temp directory), every measurement gets a fresh database migrated with back
     encode into temp files per table, and for PostgreSQL also in COPY's binary format (types as the
     database reports them); then only the writer's begin (its session settings, drop of indexes, uniques and
     foreign keys) -> COPY binary (SQLite: executemany) -> recreate and the commit are timed, in a fresh
-    database. (c') the same with COPY's text format, the seeder's own, for reference (PostgreSQL).
+    database. (c') the same with COPY's text format, for reference (PostgreSQL).
 (d) cleanup: after each round's (a), `cleanup_fake_data.py --yes --quiet --json --database-url ...` on the
     database (a) just seeded (nothing real in it), run as a subprocess as a user runs it and timed on its
     wall clock (interpreter start and imports included).
@@ -1215,7 +1215,7 @@ def legend_lines(small_knob: bool) -> list[str]:
         "settings, its drop of indexes, uniques and foreign keys and their rebuild in the same transaction): "
         "PostgreSQL in COPY's binary format, one COPY per table streamed from its file (reading included); "
         "SQLite by executemany. Only the writer's calls, the loads and the commit are timed. (c') the same "
-        "in COPY's text format, the seeder's own, for reference.",
+        "in COPY's text format, for reference.",
         "Rounds: (a), (c) and (c') run once per round, in alternating order, each into a fresh database; "
         "min and median over the rounds are shown, rows/s and shares use the median. (b) and the 5x run "
         "run once.",
