@@ -44,7 +44,6 @@ import platform
 import shutil
 import signal
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
@@ -70,7 +69,16 @@ from backend.seeding import registry
 from backend.seeding.dataset import Batch, Dataset
 from backend.seeding.options import SeedOptions, estimated_rows, profile_options, resolve_options
 from backend.seeding.pipeline import effective_workers, encoded_batches
-from backend.seeding.writers import COPY_BUFFER_BYTES, PostgresWriter, SqliteWriter, encode_copy_text
+from backend.seeding.writers import (
+    COPY_BINARY_HEADER,
+    COPY_BINARY_TRAILER,
+    COPY_BUFFER_BYTES,
+    PostgresWriter,
+    SqliteWriter,
+    copy_codecs,
+    encode_copy_binary_rows,
+    encode_copy_text,
+)
 
 SEED_CLI = ROOT / "backend" / "scripts" / "seed_data.py"
 CLEANUP_CLI = ROOT / "backend" / "scripts" / "cleanup_fake_data.py"
@@ -634,67 +642,24 @@ def prepare_limit_target(dbs: Databases, backend: str, options: SeedOptions) -> 
 FORMATS = {"postgresql": ("binary", "copy"), "sqlite": ("rows",)}
 FORMAT_LABEL = {"binary": "binary COPY", "copy": "text COPY", "rows": "executemany"}
 LIMIT_KEYS = {"binary": "c", "copy": "ct", "rows": "c"}
-PG_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-PG_BINARY_TRAILER = struct.pack(">h", -1)
-PG_EPOCH = datetime(2000, 1, 1)
-_NULL_FIELD = struct.pack(">i", -1)
-_FIXED = {"bigint": ">q", "integer": ">i", "smallint": ">h", "boolean": ">?"}
 
 
-def column_types(url: str) -> dict[str, list[str]]:
-    """Each seeded table's column types as the database reports them, in the writer's column order."""
+def column_codecs(url: str) -> dict[str, tuple[str, ...]]:
+    """Each seeded table's binary COPY codecs, read from the database as the seeder's writer reads them."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            found = {
-                (t, c): d
-                for t, c, d in conn.execute(
-                    text("SELECT table_name, column_name, data_type FROM information_schema.columns")
-                )
-            }
+            codecs = copy_codecs(conn, registry.seeded_tables())
     finally:
         engine.dispose()
-    return {t: [found[t, c] for c in registry.columns(t)] for t in registry.seeded_tables()}
-
-
-def _binary_fields(values: list[Any], pg_type: str) -> list[bytes]:
-    """One column as COPY binary fields (length, then the value in network order); untimed Python."""
-    if pg_type in _FIXED:
-        packer = struct.Struct(">i" + _FIXED[pg_type][1:])
-        size = packer.size - 4
-        return [_NULL_FIELD if v is None else packer.pack(size, v) for v in values]
-    if pg_type == "timestamp with time zone":
-        packer = struct.Struct(">iq")
-
-        def micros(v: Any) -> int:
-            moment = datetime.fromisoformat(v) if isinstance(v, str) else v.replace(tzinfo=None)
-            delta = moment - PG_EPOCH
-            return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-        return [_NULL_FIELD if v is None else packer.pack(8, micros(v)) for v in values]
-    if pg_type in ("text", "character varying"):
-        out = []
-        for v in values:
-            if v is None:
-                out.append(_NULL_FIELD)
-            else:
-                raw = v.encode()
-                out.append(struct.pack(">i", len(raw)) + raw)
-        return out
-    raise ValueError(f"no binary COPY encoding for column type {pg_type!r}")
-
-
-def encode_copy_binary(batch: Batch, types: list[str]) -> bytes:
-    """A batch's rows in COPY's binary format, without the file header and trailer."""
-    if not len(batch):
-        return b""
-    count = struct.pack(">h", len(types))
-    columns = [_binary_fields(values, pg_type) for values, pg_type in zip(batch.columns, types, strict=True)]
-    return b"".join(count + b"".join(fields) for fields in zip(*columns, strict=True))
+    missing = [table for table, found in codecs.items() if found is None]
+    if missing:
+        raise RuntimeError(f"no binary COPY encoding for a column of {', '.join(missing)}")
+    return {table: found for table, found in codecs.items() if found is not None}
 
 
 def _encoder(
-    formats: tuple[str, ...], types: dict[str, list[str]] | None
+    formats: tuple[str, ...], types: dict[str, tuple[str, ...]] | None
 ) -> Callable[[Batch], dict[str, bytes]]:
     """Encode a batch the way each writer would, pickling the SQLite writer's rows to store them."""
 
@@ -702,7 +667,7 @@ def _encoder(
         encoded = {}
         if "binary" in formats:
             assert types is not None
-            encoded["binary"] = encode_copy_binary(batch, types[batch.table])
+            encoded["binary"] = encode_copy_binary_rows(batch, types[batch.table])
         if "copy" in formats:
             encoded["copy"] = encode_copy_text(batch)
         if "rows" in formats:
@@ -717,7 +682,7 @@ def generate_files(
     options: SeedOptions,
     target: LimitTarget,
     formats: tuple[str, ...],
-    types: dict[str, list[str]] | None = None,
+    types: dict[str, tuple[str, ...]] | None = None,
 ) -> Path:
     """Encode the run's rows into one file per table and format, streaming; returns the manifest's path."""
     dataset = Dataset(
@@ -739,7 +704,7 @@ def generate_files(
         }
         for (fmt, _table), handle in handles.items():
             if fmt == "binary":
-                handle.write(PG_BINARY_HEADER)
+                handle.write(COPY_BINARY_HEADER)
         workers = effective_workers(options, total)
         for table, encoded, rows in encoded_batches(dataset, workers, _encoder(formats, types)):
             written[table] += rows
@@ -752,7 +717,7 @@ def generate_files(
                 next_report = (int(done * 5) + 1) / 5
         for (fmt, _table), handle in handles.items():
             if fmt == "binary":
-                handle.write(PG_BINARY_TRAILER)
+                handle.write(COPY_BINARY_TRAILER)
     if any(written[table] != planned[table] for table in registry.seeded_tables()):
         raise RuntimeError(f"generated {dict(written)} rows but the plan has {planned}")
     sizes = {fmt: sum(path.stat().st_size for path in tables.values()) for fmt, tables in files.items()}
@@ -1320,7 +1285,7 @@ def main(argv: list[str]) -> int:
             groups.setdefault((target.run_id, tuple(target.reaction_ids)), []).append(backend)
         for members in groups.values():
             formats = tuple(fmt for b in members for fmt in FORMATS[b])
-            types = column_types(targets["postgresql"].db.url) if "postgresql" in members else None
+            types = column_codecs(targets["postgresql"].db.url) if "postgresql" in members else None
             say(f"  generating with Dataset, encoded for {' and '.join(BACKEND_LABEL[b] for b in members)}")
             started = time.perf_counter()
             subdir = workdir / "-".join(members)

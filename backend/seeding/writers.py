@@ -159,7 +159,14 @@ def _binary_text(values: list[Any]) -> tuple[IntArray, npt.NDArray[np.uint8], In
 
 
 def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:
-    """A batch as one COPY in the binary format (header, rows, trailer), built column by column with numpy."""
+    """A batch as one COPY in the binary format: header, rows, trailer."""
+    if not len(batch):
+        return b""
+    return COPY_BINARY_HEADER + encode_copy_binary_rows(batch, codecs) + COPY_BINARY_TRAILER
+
+
+def encode_copy_binary_rows(batch: Batch, codecs: Sequence[str]) -> bytes:
+    """A batch's rows in COPY's binary format, without header and trailer; built column by column (numpy)."""
     n = len(batch)
     if not n:
         return b""
@@ -190,7 +197,7 @@ def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:
                 within = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
                 out[np.repeat(at[present], sizes) + within] = data[np.repeat(starts, sizes) + within]
         at += np.maximum(lengths, 0)
-    return COPY_BINARY_HEADER + out.tobytes() + COPY_BINARY_TRAILER
+    return out.tobytes()
 
 
 def copy_codecs(connection: Connection, tables: Iterable[str]) -> dict[str, tuple[str, ...] | None]:

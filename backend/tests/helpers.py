@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,3 +39,27 @@ def run_script(
         text=True,
         timeout=timeout,
     )
+
+
+def spawn_cleanup(db_url: str) -> subprocess.Popen[str]:
+    """cleanup_fake_data.py --yes --quiet started in the background, as a user would run it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV", "ENVIRONMENT")}
+    env["DATABASE_URL"] = db_url
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "cleanup_fake_data.py"), "--yes", "--quiet"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str], what: str) -> None:
+    """Poll predicate until it holds; fail if proc ends first or a minute passes."""
+    deadline = time.monotonic() + 60
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"cleanup ended before {what}: {proc.communicate()}")
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)

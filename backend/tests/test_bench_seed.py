@@ -7,12 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from backend.benchmarks.bench_seed import (
-    PG_BINARY_HEADER,
-    PG_BINARY_TRAILER,
-    column_types,
-    encode_copy_binary,
-)
+from backend.benchmarks.bench_seed import column_codecs
 from backend.database import make_engine
 from backend.seeding import ledger, registry
 from backend.seeding.dataset import Batch, Dataset
@@ -21,10 +16,10 @@ from backend.seeding.pipeline import encoded_batches
 from backend.seeding.reactions import reaction_ids
 from backend.seeding.registry import GENERATOR_VERSION
 from backend.seeding.text import FAKER_VERSION
-from backend.seeding.writers import encode_copy_text
+from backend.seeding.writers import encode_copy_binary, encode_copy_text
 
 
-def _load(conn: Connection, batches: list[Batch], types: dict[str, list[str]] | None) -> dict[str, Any]:
+def _load(conn: Connection, batches: list[Batch], types: dict[str, tuple[str, ...]] | None) -> dict[str, Any]:
     """COPY the batches (binary when types are given, else text) and read the seeded tables back."""
     conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -33,7 +28,7 @@ def _load(conn: Connection, batches: list[Batch], types: dict[str, list[str]] | 
         if types is None:
             payload, option = encode_copy_text(batch), ""
         else:
-            payload = PG_BINARY_HEADER + encode_copy_binary(batch, types[batch.table]) + PG_BINARY_TRAILER
+            payload = encode_copy_binary(batch, types[batch.table])
             option = " (FORMAT binary)"
         cursor.copy_expert(f"COPY {batch.table} ({columns}) FROM STDIN{option}", _Reader(payload))
     cursor.close()
@@ -61,7 +56,7 @@ def test_binary_copy_loads_the_same_rows_as_the_seeders_text_copy(pg_url: str) -
             ids = reaction_ids(conn)
         dataset = Dataset(options, dict.fromkeys(registry.id_block_tables(), 1), run_id, ids)
         batches = [batch for _table, batch, rows in encoded_batches(dataset, 1, lambda b: b) if rows]
-        types = column_types(pg_url)
+        types = column_codecs(pg_url)
         loaded = []
         for way in (types, None):
             with engine.connect() as conn, conn.begin() as transaction:

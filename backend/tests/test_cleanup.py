@@ -30,7 +30,7 @@ from backend.seeding.cleanup import (
     plan_cleanup,
     select_runs,
 )
-from backend.tests.helpers import REPO_ROOT, SCRIPTS, T0, run_script
+from backend.tests.helpers import REPO_ROOT, SCRIPTS, T0, run_script, spawn_cleanup, wait_for
 from backend.tests.ledger_fixtures import (
     RealRows,
     SeededRun,
@@ -537,28 +537,6 @@ def test_cli_connection_failure_hides_the_password() -> None:
 # --- a kill in the middle ----------------------------------------------------------------------------------
 
 
-def _spawn_cleanup(db_url: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV", "ENVIRONMENT")}
-    env["DATABASE_URL"] = db_url
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPTS / SCRIPT), "--yes", "--quiet"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not predicate():
-        if proc.poll() is not None:
-            raise AssertionError(f"cleanup ended before {what}: {proc.communicate()}")
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def test_kill_during_cleanup_changes_nothing(backend: str, db_url: str, engine: Engine) -> None:
     """SIGKILL the cleanup after it has deleted children but before it commits: nothing is lost."""
     rng = random.Random(17)
@@ -572,7 +550,7 @@ def test_kill_during_cleanup_changes_nothing(backend: str, db_url: str, engine: 
         # Hold a row lock on a seeded user: the cleanup deletes every child table, then blocks on users.
         blocker = engine.connect()
         blocker.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": run.users[0]})
-        proc = _spawn_cleanup(db_url)
+        proc = spawn_cleanup(db_url)
         watcher = create_engine(db_url, isolation_level="AUTOCOMMIT")
 
         def blocked_pid() -> int | None:
@@ -585,7 +563,7 @@ def test_kill_during_cleanup_changes_nothing(backend: str, db_url: str, engine: 
                 ).scalar()
 
         try:
-            _wait_for(lambda: blocked_pid() is not None, proc, "the delete from users to block")
+            wait_for(lambda: blocked_pid() is not None, proc, "the delete from users to block")
             server_pid = blocked_pid()
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate()
@@ -608,9 +586,9 @@ def test_kill_during_cleanup_changes_nothing(backend: str, db_url: str, engine: 
         reader = sqlite3.connect(path, isolation_level=None)
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM users").fetchall()
-        proc = _spawn_cleanup(db_url)
+        proc = spawn_cleanup(db_url)
         try:
-            _wait_for(journal.exists, proc, "the cleanup to start writing")
+            wait_for(journal.exists, proc, "the cleanup to start writing")
             time.sleep(0.5)
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate()

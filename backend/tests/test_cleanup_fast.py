@@ -13,10 +13,8 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from backend.seeding.cleanup import (
     plan_cleanup,
     select_runs,
 )
-from backend.tests.helpers import REPO_ROOT, SCRIPTS, run_script
+from backend.tests.helpers import run_script, spawn_cleanup, wait_for
 from backend.tests.ledger_fixtures import RealRows, SeededRun, dump, reaction_ids, without, write_seeded_run
 
 SCRIPT = "cleanup_fake_data.py"
@@ -216,28 +214,6 @@ def test_cli_yes_reports_the_counts_it_removed_and_refusals_still_show_the_plan(
 # --- a kill while the fast path is under way --------------------------------------------------------------
 
 
-def _spawn_cleanup(db_url: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV", "ENVIRONMENT")}
-    env["DATABASE_URL"] = db_url
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPTS / SCRIPT), "--yes", "--quiet"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not predicate():
-        if proc.poll() is not None:
-            raise AssertionError(f"cleanup ended before {what}: {proc.communicate()}")
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def test_kill_after_the_fast_path_changes_nothing(backend: str, db_url: str, engine: Engine) -> None:
     """SIGKILL the cleanup once the fast path has emptied the child tables, before it commits."""
     rng = random.Random(67)
@@ -250,7 +226,7 @@ def test_kill_after_the_fast_path_changes_nothing(backend: str, db_url: str, eng
         # A row lock on a seeded user: the cleanup truncates the children, then blocks deleting users.
         blocker = engine.connect()
         blocker.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": run.users[0]})
-        proc = _spawn_cleanup(db_url)
+        proc = spawn_cleanup(db_url)
         watcher = create_engine(db_url, isolation_level="AUTOCOMMIT")
 
         def blocked() -> bool:
@@ -265,7 +241,7 @@ def test_kill_after_the_fast_path_changes_nothing(backend: str, db_url: str, eng
                 )
 
         try:
-            _wait_for(blocked, proc, "the delete from users to block")
+            wait_for(blocked, proc, "the delete from users to block")
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate()
             blocker.rollback()
@@ -279,9 +255,9 @@ def test_kill_after_the_fast_path_changes_nothing(backend: str, db_url: str, eng
         reader = sqlite3.connect(path, isolation_level=None)
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM users").fetchall()
-        proc = _spawn_cleanup(db_url)
+        proc = spawn_cleanup(db_url)
         try:
-            _wait_for(journal.exists, proc, "the cleanup to start writing")
+            wait_for(journal.exists, proc, "the cleanup to start writing")
             time.sleep(1.0)
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate()

@@ -17,7 +17,6 @@ exactly as written; its generated sessions come after the script's last instant.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -307,18 +306,6 @@ def _membership_batch(ds: Dataset, lo: int, hi: int, member_users: IntArray, mem
     )
 
 
-def _first_names(ds: Dataset, user_index: IntArray) -> Callable[[int], str]:
-    """first_name(i): the first name of user user_index[i], looked up only for the messages that name one."""
-    names, pool, scripted = users.arrays(ds).first_name, ds.pools.first_names, users.arrays(ds).n_scripted
-    indexes = user_index.tolist()
-
-    def first_name(i: int) -> str:
-        u = indexes[i]
-        return pool[names[u]] if u >= scripted else users.first_name(ds, u)
-
-    return first_name
-
-
 def _messages(
     ds: Dataset, a: ContentArrays, lo: int, history: History, member_users: IntArray
 ) -> tuple[Batch, IntArray]:
@@ -344,7 +331,7 @@ def _messages(
         a.corpus,
         history.corpus_turn,
         draws,
-        _first_names(ds, mentioned),
+        lambda i: users.first_name(ds, int(mentioned[i])),
         ds.pools.topics,
         ds.english,
         o.rich_text,
