@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from backend.models import Base
 from backend.seeding.keyed import IntArray, Keyed
@@ -41,7 +42,41 @@ def format_timestamps(micros: IntArray) -> list[str]:
     return text.tolist()  # type: ignore[no-any-return]
 
 
-Columns = list[list[Any]]
+def timestamps(micros: IntArray) -> npt.NDArray[np.datetime64]:
+    """A timestamp column kept as numbers (UTC microseconds): the binary COPY encoder writes them as they
+    are; the text forms (SQLite, text COPY) get format_timestamps' text, so every backend stores the same."""
+    return micros.astype("datetime64[us]")
+
+
+def nullable(values: IntArray, null: npt.NDArray[np.bool_]) -> np.ma.MaskedArray[Any, Any]:
+    """An integer column with NULL where `null` is set."""
+    return np.ma.MaskedArray(values, mask=null)
+
+
+# A column: Python values (None for NULL), or a numpy array of integers, a timestamps() array or a nullable()
+# one, which the encoders turn into bytes without a Python object per value.
+Column = list[Any] | npt.NDArray[Any]
+Columns = list[Column]
+
+
+def python_values(column: Column) -> list[Any]:
+    """A column as Python values, as the executemany and text COPY paths take them."""
+    if isinstance(column, list):
+        return column
+    if column.dtype.kind == "M":
+        return format_timestamps(column.astype("datetime64[us]").view(np.int64))
+    if isinstance(column, np.ma.MaskedArray):
+        return column.tolist()  # type: ignore[no-any-return]  # masked values become None
+    return column.tolist()  # type: ignore[no-any-return]
+
+
+def concat_columns(first: Column, second: Column) -> Column:
+    """first's values, then second's (lists stay lists; an array meeting a list gives Python values)."""
+    if isinstance(first, list) or isinstance(second, list):
+        return python_values(first) + python_values(second)
+    if isinstance(first, np.ma.MaskedArray) or isinstance(second, np.ma.MaskedArray):
+        return np.ma.concatenate([first, second])  # type: ignore[no-any-return]
+    return np.concatenate([first, second])
 
 
 class BatchColumnsError(ValueError):
@@ -59,7 +94,7 @@ class Batch:
         return len(self.columns[0]) if self.columns else 0
 
     def rows(self) -> list[tuple[Any, ...]]:
-        return list(zip(*self.columns, strict=True))
+        return list(zip(*map(python_values, self.columns), strict=True))
 
 
 def table_columns(table: str) -> tuple[str, ...]:
@@ -77,8 +112,10 @@ def make_batch(table: str, columns: Mapping[str, Sequence[Any]]) -> Batch:
             f"{table}: the entity's batch must give every column of the model; "
             f"missing {missing or 'none'}, not in the model {unknown or 'none'}"
         )
-    # Lists are taken as they are (no copy): batches are big, and entities build them fresh.
-    return Batch(table, [v if isinstance(v := columns[name], list) else list(v) for name in wanted])
+    # Lists and arrays are taken as they are (no copy): batches are big, and entities build them fresh.
+    return Batch(
+        table, [v if isinstance(v := columns[name], list | np.ndarray) else list(v) for name in wanted]
+    )
 
 
 def batch_from_rows(table: str, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> Batch:

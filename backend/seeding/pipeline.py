@@ -4,11 +4,16 @@ A task is (entity name, first item, end item): one chunk of the plan. Tasks are 
 (workers=0) or by forked worker processes that inherit the built Dataset and run a bounded number of tasks
 ahead of the consumer, so memory stays flat however big the run. Results come back in task order, which
 is foreign-key order: every batch's parents were yielded before it.
+
+Encoded bytes (COPY data) come back through memory shared with the workers: one slot per task in flight,
+written by the worker and read once by the consumer, instead of being pickled through a pipe. Anything else
+(or bytes too big for a slot) comes back pickled.
 """
 
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing
 import os
 import signal
@@ -24,9 +29,16 @@ Encoded = tuple[str, Any, int]  # (table, payload, rows)
 
 # Generation in workers pays off once a run is big enough to hide a process start behind it.
 PARALLEL_MIN_ROWS = 200_000
+# A task's encoded bytes (about CHUNK_ROWS rows) take a few MB; larger ones go through the pipe.
+SLOT_BYTES = 16 << 20
 
 _worker_dataset: Dataset | None = None
 _worker_encode: Callable[[Batch], Any] | None = None
+_shared: mmap.mmap | None = None  # slots of SLOT_BYTES, mapped before the fork: shared with the workers
+
+
+class InSlot(tuple[int, int]):
+    """(offset, length) of a payload the worker left in the shared slots."""
 
 
 def tasks(dataset: Dataset) -> Iterator[Task]:
@@ -36,12 +48,34 @@ def tasks(dataset: Dataset) -> Iterator[Task]:
             yield (entity.name, lo, hi)
 
 
-def _run_task(task: Task) -> list[Encoded]:
+def _run_task(task: Task, slot: int | None = None) -> list[Encoded]:
     assert _worker_dataset is not None and _worker_encode is not None
     name, lo, hi = task
-    return [
+    results = [
         (batch.table, _worker_encode(batch), len(batch)) for batch in _worker_dataset.generate(name, lo, hi)
     ]
+    if slot is None or _shared is None:
+        return results
+    at, end = slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES
+    placed: list[Encoded] = []
+    for table, payload, rows in results:
+        if isinstance(payload, bytes) and at + len(payload) <= end:
+            _shared[at : at + len(payload)] = payload
+            placed.append((table, InSlot((at, len(payload))), rows))
+            at += len(payload)
+        else:
+            placed.append((table, payload, rows))
+    return placed
+
+
+def _taken(results: list[Encoded]) -> Iterator[Encoded]:
+    """The results with their payloads copied out of the shared slot (which the next task reuses)."""
+    assert _shared is not None
+    for table, payload, rows in results:
+        if isinstance(payload, InSlot):
+            at, size = payload
+            payload = _shared[at : at + size]
+        yield table, payload, rows
 
 
 def effective_workers(options: SeedOptions, planned_rows: int) -> int:
@@ -61,7 +95,7 @@ def _ignore_interrupts() -> None:
 
 def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], Any]) -> Iterator[Encoded]:
     """(table, encode(batch), rows) for every batch of the run, in foreign-key order."""
-    global _worker_dataset, _worker_encode
+    global _worker_dataset, _worker_encode, _shared
     _worker_dataset, _worker_encode = dataset, encode
     try:
         if workers == 0:
@@ -72,20 +106,28 @@ def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], An
         # collector's view of what exists now keeps the workers' collections from touching (and so copying)
         # the parent's pages.
         gc.freeze()
+        # Task i uses slot i % slots: with 2 * workers tasks ahead, the slot a new task gets was the one of
+        # the task consumed before the current one. Anonymous and shared, it goes away with the processes.
+        slots = 2 * workers + 1
+        _shared = mmap.mmap(-1, slots * SLOT_BYTES)
         context = multiprocessing.get_context("fork")
         with context.Pool(workers, initializer=_ignore_interrupts) as pool:
             pending: deque[Any] = deque()
-            queue = tasks(dataset)
-            for task in queue:
-                pending.append(pool.apply_async(_run_task, (task,)))
+            queue = enumerate(tasks(dataset))
+            for number, task in queue:
+                pending.append(pool.apply_async(_run_task, (task, number % slots)))
                 if len(pending) >= 2 * workers:
                     break
             while pending:
                 results = pending.popleft().get()
-                next_task = next(queue, None)
-                if next_task is not None:
-                    pending.append(pool.apply_async(_run_task, (next_task,)))
-                yield from results
+                upcoming = next(queue, None)
+                if upcoming is not None:
+                    number, task = upcoming
+                    pending.append(pool.apply_async(_run_task, (task, number % slots)))
+                yield from _taken(results)
     finally:
         _worker_dataset, _worker_encode = None, None
+        if _shared is not None:
+            _shared.close()
+            _shared = None
         gc.unfreeze()

@@ -12,6 +12,7 @@ back schema and data together. Dropping them takes an ACCESS EXCLUSIVE lock on t
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import struct
 import time
@@ -25,7 +26,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from backend.models import Base
 from backend.seeding import registry
-from backend.seeding.dataset import Batch
+from backend.seeding.dataset import Batch, Column, python_values
 from backend.seeding.keyed import IntArray
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ _COPY_NULL = "\\N"
 _SEPARATOR = "\x00"  # PostgreSQL text cannot hold NUL, so it can never clash with a value
 
 
-def _copy_text_column(values: list[Any]) -> list[str]:
+def _copy_text_column(column: Column) -> list[str]:
     """One column in COPY's text format, converted a whole column at a time (C loops, not Python ones)."""
+    values = python_values(column)
     sample = next((v for v in values if v is not None), None)
     has_null = None in values
     if isinstance(sample, bool):
@@ -110,25 +112,40 @@ def binary_codec(type_name: str) -> str | None:
     return BINARY_CODECS.get(type_name)
 
 
-def _binary_fixed(values: list[Any], codec: str) -> tuple[IntArray, npt.NDArray[np.uint8]]:
+def _binary_fixed(values: Column, codec: str) -> tuple[IntArray, npt.NDArray[np.uint8]]:
     """(lengths, rows x width bytes) of a fixed-width column; NULL rows get length -1 (their bytes unused)."""
     n = len(values)
-    nulls = np.fromiter((v is None for v in values), bool, n) if None in values else None
-    if codec in ("timestamp", "date"):
-        # Timestamps and dates come as text (UTC 'YYYY-MM-DD HH:MM:SS.ffffff', 'YYYY-MM-DD'): numpy reads it.
-        unit, epoch = ("us", _EPOCH_2000_US) if codec == "timestamp" else ("D", _EPOCH_2000_DAYS)
-        filled = ["2000-01-01" if v is None else v for v in values] if nulls is not None else values
-        array = np.array(filled, dtype=f"datetime64[{unit}]").astype(np.int64) - epoch
-    elif codec == "bool":
-        array = np.array([False if v is None else v for v in values] if nulls is not None else values, bool)
+    nulls: npt.NDArray[np.bool_] | None
+    if isinstance(values, np.ndarray):
+        nulls = np.ma.getmaskarray(values) if isinstance(values, np.ma.MaskedArray) else None
+        if nulls is not None and not nulls.any():
+            nulls = None
+        raw = np.ma.getdata(values)
+        if raw.dtype.kind == "M":  # a timestamps() column: microseconds since 1970
+            array = raw.astype("datetime64[us]").view(np.int64) - _EPOCH_2000_US
+        else:
+            array = raw.astype(bool if codec == "bool" else np.int64)
     else:
-        array = np.array([0 if v is None else v for v in values] if nulls is not None else values, np.int64)
-    if (
-        codec in _INT_BOUNDS
-        and len(array)
-        and (array.min() < _INT_BOUNDS[codec][0] or array.max() > _INT_BOUNDS[codec][1])
-    ):
-        raise ValueError(f"a value does not fit the column's {codec}")  # as the text format would refuse it
+        nulls = np.fromiter((v is None for v in values), bool, n) if None in values else None
+        if codec in ("timestamp", "date"):
+            # Timestamps and dates as text (UTC 'YYYY-MM-DD HH:MM:SS.ffffff', 'YYYY-MM-DD'): numpy reads it.
+            unit, epoch = ("us", _EPOCH_2000_US) if codec == "timestamp" else ("D", _EPOCH_2000_DAYS)
+            filled = ["2000-01-01" if v is None else v for v in values] if nulls is not None else values
+            array = np.array(filled, dtype=f"datetime64[{unit}]").astype(np.int64) - epoch
+        elif codec == "bool":
+            array = np.array(
+                [False if v is None else v for v in values] if nulls is not None else values, bool
+            )
+        else:
+            array = np.array(
+                [0 if v is None else v for v in values] if nulls is not None else values, np.int64
+            )
+    if codec in _INT_BOUNDS and len(array):
+        checked = array if nulls is None else array[~nulls]
+        if len(checked) and (checked.min() < _INT_BOUNDS[codec][0] or checked.max() > _INT_BOUNDS[codec][1]):
+            raise ValueError(
+                f"a value does not fit the column's {codec}"
+            )  # as the text format would refuse it
     encoded = array.astype(np.uint8 if codec == "bool" else _FIXED_DTYPES[codec])
     width = encoded.dtype.itemsize
     lengths = np.full(n, width, dtype=np.int64)
@@ -137,25 +154,38 @@ def _binary_fixed(values: list[Any], codec: str) -> tuple[IntArray, npt.NDArray[
     return lengths, encoded.view(np.uint8).reshape(n, width)
 
 
-def _binary_text(values: list[Any]) -> tuple[IntArray, npt.NDArray[np.uint8], IntArray]:
-    """(lengths, UTF-8 bytes of the non-NULL values one after another, where each starts) of a text column."""
-    n = len(values)
-    nulls = None in values
-    present = [v for v in values if v is not None] if nulls else values
-    lengths = np.full(n, -1, dtype=np.int64)
-    if not present:
-        return lengths, np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
-    raw = np.frombuffer(_SEPARATOR.join(map(str, present)).encode(), dtype=np.uint8)
-    ends = np.flatnonzero(raw == 0)
-    if len(ends) != len(present) - 1:
-        raise ValueError("a text value holds a NUL character, which PostgreSQL cannot store")
-    starts = np.r_[0, ends + 1]
-    sizes = np.r_[ends, len(raw)] - starts
-    if nulls:
-        lengths[np.fromiter((v is not None for v in values), bool, n)] = sizes
+def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.NDArray[np.uint8]]:
+    """Per text column its lengths (-1 for NULL), and the UTF-8 bytes of every present value in output order
+    (row by row, the columns in order within a row) with nothing between them."""
+    values = [python_values(column) for column in columns]
+    nulls = [
+        np.fromiter((v is None for v in column), bool, n) if None in column else None for column in values
+    ]
+    if len(values) == 1:
+        ordered = values[0] if nulls[0] is None else [v for v in values[0] if v is not None]
+    elif all(null is None for null in nulls):
+        ordered = list(itertools.chain.from_iterable(zip(*values, strict=True)))
     else:
-        lengths = sizes
-    return lengths, raw, starts
+        ordered = [v for row in zip(*values, strict=True) for v in row if v is not None]
+    lengths = [np.full(n, -1, dtype=np.int64) for _ in values]
+    if not ordered:
+        return lengths, np.zeros(0, dtype=np.uint8)
+    # One encode of the values joined by NULs (PostgreSQL text cannot hold one): the NULs give the lengths.
+    raw = np.frombuffer(_SEPARATOR.join(map(str, ordered)).encode(), dtype=np.uint8)
+    separator = raw == 0
+    ends = np.flatnonzero(separator)
+    if len(ends) != len(ordered) - 1:
+        raise ValueError("a text value holds a NUL character, which PostgreSQL cannot store")
+    sizes = np.diff(np.r_[-1, ends, len(raw)]) - 1
+    present = np.ones((n, len(values)), dtype=bool)
+    for c, null in enumerate(nulls):
+        if null is not None:
+            present[:, c] = ~null
+    by_cell = np.full((n, len(values)), -1, dtype=np.int64)
+    by_cell[present] = sizes  # row-major, as `ordered` is
+    for c in range(len(values)):
+        lengths[c] = by_cell[:, c]
+    return lengths, raw[~separator]
 
 
 def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:
@@ -166,37 +196,53 @@ def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:
 
 
 def encode_copy_binary_rows(batch: Batch, codecs: Sequence[str]) -> bytes:
-    """A batch's rows in COPY's binary format, without header and trailer; built column by column (numpy)."""
+    """A batch's rows in COPY's binary format, without header and trailer; built column by column (numpy).
+
+    Every byte of a row but the text values' is fixed in place: the field count, each field's length and
+    the fixed-width values. Those go in one rows x width matrix; the text values' bytes come as one stream.
+    The output is the two streams merged by a byte mask (text or not), with no per-row or per-byte index.
+    """
     n = len(batch)
     if not n:
         return b""
-    fields: list[tuple[IntArray, npt.NDArray[np.uint8], IntArray | None]] = []
-    row_size = np.full(n, 2, dtype=np.int64)
-    for values, codec in zip(batch.columns, codecs, strict=True):
-        if codec == "text":
-            fields.append(_binary_text(values))
-        else:
-            fields.append((*_binary_fixed(values, codec), None))
-        row_size += 4 + np.maximum(fields[-1][0], 0)
-    row_start = np.cumsum(row_size) - row_size
-    out = np.empty(int(row_size.sum()), dtype=np.uint8)
-    out[row_start] = len(codecs) >> 8
-    out[row_start + 1] = len(codecs) & 0xFF
-    at = row_start + 2
-    for lengths, data, starts in fields:
-        out[at[:, None] + np.arange(4)] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+    text_columns = [c for c, codec in enumerate(codecs) if codec == "text"]
+    text_lengths, text_stream = _text_bytes([batch.columns[c] for c in text_columns], n)
+    text_length_of = dict(zip(text_columns, text_lengths, strict=True))
+    fixed = {c: _binary_fixed(batch.columns[c], codec) for c, codec in enumerate(codecs) if codec != "text"}
+    width = 2 + sum(4 + (0 if codec == "text" else fixed[c][1].shape[1]) for c, codec in enumerate(codecs))
+    matrix = np.empty((n, width), dtype=np.uint8)
+    matrix[:, 0] = len(codecs) >> 8
+    matrix[:, 1] = len(codecs) & 0xFF
+    keep: npt.NDArray[np.bool_] | None = None  # bytes of the matrix to write, when a fixed value is NULL
+    # Per row, the segments in output order: a run of matrix bytes, a text value, a run, ..., a run.
+    segments = [np.full(n, 2, dtype=np.int64)]
+    at = 2
+    for c, codec in enumerate(codecs):
+        lengths = text_length_of[c] if codec == "text" else fixed[c][0]
+        matrix[:, at : at + 4] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+        segments[-1] = segments[-1] + 4
         at += 4
-        present = lengths >= 0
-        if starts is None:  # fixed width: each present row's bytes at its place
-            rows, values = (at, data) if present.all() else (at[present], data[present])
-            out[rows[:, None] + np.arange(data.shape[1])] = values
-        else:  # text: every byte of every present value to its place, in one gather and one scatter
-            sizes = lengths[present]
-            total = int(sizes.sum())
-            if total:
-                within = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-                out[np.repeat(at[present], sizes) + within] = data[np.repeat(starts, sizes) + within]
-        at += np.maximum(lengths, 0)
+        if codec == "text":
+            segments += [np.maximum(lengths, 0), np.zeros(n, dtype=np.int64)]
+            continue
+        data = fixed[c][1]
+        matrix[:, at : at + data.shape[1]] = data
+        null = lengths < 0
+        if null.any():
+            if keep is None:
+                keep = np.ones((n, width), dtype=bool)
+            keep[null, at : at + data.shape[1]] = False
+        segments[-1] = segments[-1] + np.maximum(lengths, 0)
+        at += data.shape[1]
+    fixed_stream = matrix.reshape(-1) if keep is None else matrix[keep]
+    if not text_columns:
+        return fixed_stream.tobytes()  # type: ignore[no-any-return]
+    sizes = np.stack(segments, axis=1).reshape(-1)
+    is_text = np.tile(np.arange(len(segments)) % 2 == 1, n)
+    mask = np.repeat(is_text, sizes)
+    out = np.empty(len(mask), dtype=np.uint8)
+    out[mask] = text_stream
+    out[~mask] = fixed_stream
     return out.tobytes()
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import struct
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
 from backend.database import make_engine
-from backend.seeding.dataset import Batch
-from backend.seeding.writers import copy_codecs, encode_copy_binary, encode_copy_text
+from backend.seeding.dataset import Batch, format_timestamps, nullable, timestamps
+from backend.seeding.writers import copy_codecs, encode_copy_binary, encode_copy_binary_rows, encode_copy_text
 
 COLUMNS = (
     ("big", "bigint", "int8"),
@@ -106,3 +108,68 @@ def test_a_value_too_big_for_its_column_is_refused() -> None:
         encode_copy_binary(Batch("t", [[-(2**15) - 1]]), ["int2"])
     with pytest.raises(OverflowError):
         encode_copy_binary(Batch("t", [[2**63]]), ["int8"])
+
+
+def _array_columns() -> tuple[list[list[Any]], list[Any]]:
+    """Columns of integers, nullable integers and timestamps: as Python values, and as the arrays entities
+    hand the encoders (dataset.timestamps and dataset.nullable)."""
+    micros = np.array([0, 946_684_800_000_000, 1_780_000_000_123_456, -1], dtype=np.int64)
+    ids = np.array([1, -(2**40), 2**62, 7], dtype=np.int64)
+    parents = np.array([5, -1, 6, -1], dtype=np.int64)
+    texts = ["a", "émoji 🎉", "", "tab\there"]
+    as_values = [ids.tolist(), texts, format_timestamps(micros), [5, None, 6, None]]
+    as_arrays = [ids, texts, timestamps(micros), nullable(parents, parents < 0)]
+    return as_values, as_arrays
+
+
+def test_array_columns_encode_as_their_python_values() -> None:
+    as_values, as_arrays = _array_columns()
+    codecs = ["int8", "text", "timestamp", "int8"]
+    expected = encode_copy_binary(Batch("t", as_values), codecs)
+    assert encode_copy_binary(Batch("t", as_arrays), codecs) == expected
+    assert encode_copy_text(Batch("t", as_arrays)) == encode_copy_text(Batch("t", as_values))
+    assert Batch("t", as_arrays).rows() == Batch("t", as_values).rows()
+
+
+def test_null_and_empty_text_in_several_text_columns() -> None:
+    """Each text value keeps its own column and length, whatever the NULLs and empty strings around it."""
+    batch = Batch("t", [[None, "x", ""], ["", None, "yz"], [1, 2, None]])
+    payload = encode_copy_binary_rows(batch, ["text", "text", "int4"])
+    fields: list[bytes | None] = []
+    at = 0
+    for _row in range(3):
+        count = struct.unpack_from(">h", payload, at)[0]
+        at += 2
+        for _ in range(count):
+            size = struct.unpack_from(">i", payload, at)[0]
+            at += 4
+            fields.append(None if size < 0 else payload[at : at + size])
+            at += max(size, 0)
+    assert at == len(payload)
+    expected = [None, b"", b"\x00\x00\x00\x01", b"x", None, b"\x00\x00\x00\x02", b"", b"yz", None]
+    assert fields == expected
+
+
+def test_array_columns_load_as_their_python_values(pg_url: str) -> None:
+    as_values, as_arrays = _array_columns()
+    codecs = ["int8", "text", "timestamp", "int8"]
+    engine = make_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+            for name in ("from_arrays", "from_values"):
+                conn.exec_driver_sql(
+                    f"CREATE TABLE {name} (n serial, a bigint, b text, c timestamptz, d bigint)"
+                )
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            for name, columns in (("from_arrays", as_arrays), ("from_values", as_values)):
+                payload = encode_copy_binary(Batch(name, columns), codecs)
+                cursor.copy_expert(
+                    f"COPY {name} (a, b, c, d) FROM STDIN (FORMAT binary)", io.BytesIO(payload)
+                )
+            loaded = conn.exec_driver_sql("SELECT a, b, c, d FROM from_arrays ORDER BY n").all()
+            assert loaded == conn.exec_driver_sql("SELECT a, b, c, d FROM from_values ORDER BY n").all()
+            assert [row.d for row in loaded] == [5, None, 6, None]
+            assert str(loaded[2].c) == "2026-05-28 20:26:40.123456+00:00"
+    finally:
+        engine.dispose()

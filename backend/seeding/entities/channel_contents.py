@@ -41,9 +41,12 @@ from backend.seeding.dataset import (
     SECOND,
     Batch,
     Dataset,
+    concat_columns,
     format_timestamps,
     make_batch,
+    nullable,
     table_columns,
+    timestamps,
 )
 from backend.seeding.entities import Entity, channels, users
 from backend.seeding.keyed import FloatArray, IntArray, group_ranks, repeat_ranges, to_cdf
@@ -225,7 +228,9 @@ def _concat(first: Batch, second: Batch) -> Batch:
     """One batch of the same table: first's rows, then second's (a scripted parent before its replies)."""
     if len(first) == 0:
         return second
-    return Batch(first.table, [a + b for a, b in zip(first.columns, second.columns, strict=True)])
+    return Batch(
+        first.table, [concat_columns(a, b) for a, b in zip(first.columns, second.columns, strict=True)]
+    )
 
 
 def _scripted(ds: Dataset, a: ContentArrays, lo: int, hi: int) -> tuple[Batch, Batch]:
@@ -298,10 +303,10 @@ def _membership_batch(ds: Dataset, lo: int, hi: int, member_users: IntArray, mem
     return make_batch(
         MEMBERSHIPS,
         {
-            "user_id": (users.first_id(ds) + member_users).tolist(),
-            "channel_id": channel_ids.tolist(),
-            "joined_at": format_timestamps(members.joined),
-            "seed_run_id": [ds.run_id] * len(member_users),
+            "user_id": users.first_id(ds) + member_users,
+            "channel_id": channel_ids,
+            "joined_at": timestamps(members.joined),
+            "seed_run_id": np.full(len(member_users), ds.run_id, dtype=np.int64),
         },
     )
 
@@ -341,13 +346,13 @@ def _messages(
     batch = make_batch(
         MESSAGES,
         {
-            "id": ids.tolist(),
+            "id": ids,
             "content": contents,
-            "created_at": format_timestamps(times),
-            "updated_at": format_timestamps(updated),
-            "user_id": (users.first_id(ds) + member_users[history.author]).tolist(),
-            "channel_id": (channels.first_id(ds) + chan).tolist(),
-            "parent_id": [None if p < 0 else p for p in parents.tolist()],
+            "created_at": timestamps(times),
+            "updated_at": timestamps(updated),
+            "user_id": users.first_id(ds) + member_users[history.author],
+            "channel_id": channels.first_id(ds) + chan,
+            "parent_id": nullable(parents, parents < 0),
         },
     )
     return batch, ids
@@ -372,11 +377,11 @@ def _reactions(
     return make_batch(
         REACTIONS,
         {
-            "id": ids.tolist(),
-            "message_id": message_ids[reactions.message].tolist(),
-            "reaction_id": reaction.tolist(),
-            "user_id": (users.first_id(ds) + member_users[reactions.user]).tolist(),
-            "created_at": format_timestamps(reactions.created),
+            "id": ids,
+            "message_id": message_ids[reactions.message],
+            "reaction_id": reaction,
+            "user_id": users.first_id(ds) + member_users[reactions.user],
+            "created_at": timestamps(reactions.created),
         },
     )
 

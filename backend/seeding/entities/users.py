@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backend.models import User
-from backend.seeding.dataset import Batch, Dataset, batch_from_rows, format_timestamps
+from backend.seeding.dataset import Batch, Dataset, make_batch, timestamps
 from backend.seeding.entities import one_row_per_item
 from backend.seeding.keyed import FloatArray, IntArray, bijection, column_key
 from backend.seeding.scenario import Generated
@@ -97,49 +97,42 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
     k, pools, users = ds.k, ds.pools, arrays(ds)
     idx = np.arange(lo, hi, dtype=np.int64)
     ids = first_id(ds) + idx
-    # auth0 ids: 64 keyed bits, then a 62-bit permutation of the id, so distinct ids give distinct uuids.
-    high = k.bits(USERS, "auth0_id", idx)
+    # auth0 ids: 64 keyed bits (with the UUID's version nibble), then a 62-bit permutation of the id with
+    # the variant bits, so distinct ids give distinct uuids.
+    high = (k.bits(USERS, "auth0_id", idx) & np.uint64(~(0xF << 12) & (2**64 - 1))) | np.uint64(0x4 << 12)
     low = bijection(ids, 62, column_key(ds.options.seed, USERS, "auth0_low")).astype(np.uint64)
-    active = k.chance(USERS, "is_active", ds.options.active_share, idx).tolist()
-    has_bio = k.chance(USERS, "has_bio", 0.85, idx).tolist()
+    hexids = [
+        f"{h:016x}{g:016x}" for h, g in zip(high.tolist(), (low | np.uint64(2 << 62)).tolist(), strict=True)
+    ]
+    first, last = users.first_name[lo:hi].tolist(), users.last_name[lo:hi].tolist()
+    locals_ = [
+        ".".join(part for part in (users.first_slugs[f], users.last_slugs[g]) if part) or "user"
+        for f, g in zip(first, last, strict=True)
+    ]
+    domains = [
+        EMAIL_DOMAINS[d] for d in k.integers(USERS, "email_domain", 0, len(EMAIL_DOMAINS), idx).tolist()
+    ]
     bio_pick = k.integers(USERS, "bio", 0, len(pools.bios), idx).tolist()
-    domain = k.integers(USERS, "email_domain", 0, len(EMAIL_DOMAINS), idx).tolist()
-    created = format_timestamps(users.created[lo:hi])
-    rows = []
-    for i, u in enumerate(range(lo, hi)):
-        user_id = int(ids[i])
-        h = int(high[i])
-        hexid = f"{(h & ~(0xF << 12)) | (0x4 << 12):016x}{int(low[i]) | (0x2 << 62):016x}"
-        auth0 = f"auth0|{hexid[:8]}-{hexid[8:12]}-{hexid[12:16]}-{hexid[16:20]}-{hexid[20:]}"
-        fi, li = users.first_name[u], users.last_name[u]
-        local = ".".join(part for part in (users.first_slugs[fi], users.last_slugs[li]) if part) or "user"
-        generated = {
-            "name": pools.full_name(fi, li),
-            # The id makes a generated email unique; a scenario's emails are checked against the database.
-            "email": f"{local}.{user_id}@{EMAIL_DOMAINS[domain[i]]}",
-            "bio": pools.bios[bio_pick[i]] if has_bio[i] else None,
-            "is_active": active[i],
-            "picture": AVATAR_URL.format(hexid[:16]),
-        }
-        value = generated
-        if u < users.n_scripted:  # a scenario's user: its given values win
-            for column, default in generated.items():
-                given = _scripted(ds, u, column)
-                value[column] = default if given is Generated.VALUE else given
-        rows.append(
-            (
-                user_id,
-                auth0,
-                value["email"],
-                value["is_active"],
-                created[i],
-                value["name"],
-                value["picture"],
-                value["bio"],
-            )
+    has_bio = k.chance(USERS, "has_bio", 0.85, idx).tolist()
+    columns: dict[str, list[object]] = {
+        # The id makes a generated email unique; a scenario's emails are checked against the database.
+        "email": [f"{a}.{i}@{d}" for a, i, d in zip(locals_, ids.tolist(), domains, strict=True)],
+        "is_active": k.chance(USERS, "is_active", ds.options.active_share, idx).tolist(),
+        "name": [pools.full_name(f, g) for f, g in zip(first, last, strict=True)],
+        "picture": [AVATAR_URL.format(h[:16]) for h in hexids],
+        "bio": [pools.bios[b] if has else None for b, has in zip(bio_pick, has_bio, strict=True)],
+    }
+    for u in range(lo, min(hi, users.n_scripted)):  # a scenario's user: its given values win
+        for column, values in columns.items():
+            given = _scripted(ds, u, column)
+            if given is not Generated.VALUE:
+                values[u - lo] = given
+    auth0 = [f"auth0|{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in hexids]
+    return [
+        make_batch(
+            USERS, {"id": ids, "auth0_id": auth0, "created_at": timestamps(users.created[lo:hi]), **columns}
         )
-    names = ("id", "auth0_id", "email", "is_active", "created_at", "name", "picture", "bio")
-    return [batch_from_rows(USERS, names, rows)]
+    ]
 
 
 ENTITY = one_row_per_item(
