@@ -671,7 +671,7 @@ def _encoder(
         if "copy" in formats:
             encoded["copy"] = encode_copy_text(batch)
         if "rows" in formats:
-            encoded["rows"] = pickle.dumps(SqliteWriter.encode(batch), protocol=pickle.HIGHEST_PROTOCOL)
+            encoded["rows"] = pickle.dumps(batch.rows(), protocol=pickle.HIGHEST_PROTOCOL)
         return encoded
 
     return encode

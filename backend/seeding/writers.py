@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import pickle
 import struct
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -382,8 +383,6 @@ class PostgresWriter:
 class SqliteWriter:
     """executemany on the run's connection, with pragmas for bulk loading restored afterwards."""
 
-    encode = staticmethod(encode_rows)
-
     def __init__(self, connection: Connection, rebuild_indexes: bool = True) -> None:
         self.connection = connection
         self.rebuild_indexes = rebuild_indexes
@@ -391,6 +390,11 @@ class SqliteWriter:
         self._saved: dict[str, Any] = {}
         self._cursor: Any = None
         self.fast_tables: list[str] = []
+
+    @staticmethod
+    def encode(batch: Batch) -> bytes:
+        """The batch's rows, pickled: bytes come back from the worker processes through shared memory."""
+        return pickle.dumps(batch.rows(), protocol=pickle.HIGHEST_PROTOCOL)
 
     def begin(self, planned: Mapping[str, int]) -> None:
         for pragma, value in SQLITE_BULK_PRAGMAS.items():
@@ -402,11 +406,15 @@ class SqliteWriter:
         self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
     def write(self, table: str, payload: Payload) -> None:
-        if not payload:
+        """payload: what encode gave (pickled rows), or the rows themselves."""
+        self.write_rows(table, pickle.loads(payload) if isinstance(payload, bytes) else payload)
+
+    def write_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
             return
         columns = registry.columns(table)
         marks = ", ".join("?" * len(columns))
-        self._cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", payload)
+        self._cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def finish(self) -> None:
         self._rebuild.recreate()
