@@ -97,8 +97,6 @@ def message_texts(
     offsets = corpus.utterance_start
     start_utterance = np.where(whole, first + skip, single)
     last_utterance = np.where(whole, first + count - 1, single)
-    begin = offsets[start_utterance].tolist()
-    end = (offsets[last_utterance + 1] - 1).tolist()  # the last newline left out
     kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right")
     quirks = _gates(draws.style, QUIRK_SHARES)
     usable = spelling.applicable(
@@ -110,12 +108,13 @@ def message_texts(
     )
     mask = _gates(draws.text_mask(offsets[start_utterance]), spelling.VARIANT_SHARES)
     chosen = spelling.choose(usable, mask, draws.replay)
-    breaks = (draws.style >> np.uint64(48)).astype(np.int64).tolist()
+    breaks = (draws.style >> np.uint64(48)).astype(np.int64)
     pick = (draws.pick >> np.uint64(8)).astype(np.int64).tolist()
     spot = (draws.pick >> np.uint64(40)).astype(np.int64).tolist()
-    blob, undecorated = corpus.blob, len(DECORATIONS)
-    texts = [blob[a:b].decode() for a, b in zip(begin, end, strict=True)]
-    spelling.respell_all(texts, chosen, breaks)
+    undecorated = len(DECORATIONS)
+    texts = spelling.respell_spans(
+        corpus.blob, offsets, corpus.i_words, start_utterance, last_utterance, chosen, breaks
+    )
     # Quirks, then decorations, each over only the messages that take one.
     for i, quirk in zip(np.flatnonzero(quirks).tolist(), quirks[quirks != 0].tolist(), strict=True):
         texts[i] = _quirk(texts[i], quirk, pick[i], spot[i], addressee_name, i)

@@ -6,6 +6,13 @@ apply). Which variants apply to a corpus utterance is worked out once, when the 
 variants are its text's keyed mask XOR its replay number, bit n of the replay going to the text's n-th
 applicable variant (`choose`): the first 2**n replays of a text with n applicable variants are all spelt
 differently, and where a run replays the corpus once or less the mask alone decides, at each variant's share.
+
+`respell` / `respell_all` are the definition of the respelt text (variant by variant, on strings).
+`respell_spans` gives the same texts for spans of the corpus blob faster: the variants that only change,
+add or drop single ASCII bytes at known places (end, start, i, run-on) are applied at once, with numpy,
+to all the spans joined in one buffer, using the offsets of the corpus' "i" words found when it was
+built (`i_word_offsets`); the rest run on the decoded strings as respell_all runs them. A span whose
+first character is not ASCII, where that shortcut could differ, is respelt by respell instead.
 """
 
 from __future__ import annotations
@@ -71,6 +78,16 @@ _I_WORD = re.compile(r"(?=[Ii])\b[Ii]\b")
 _UPPER_I_WORD = re.compile(r"(?=I)\bI\b")
 
 
+# Bytes respell_spans looks at: the end variant's marks, the "i" letters, ASCII word characters (as \w).
+_END_MARKS = np.frombuffer(b".?!", dtype=np.uint8)
+_I_LETTERS = np.frombuffer(b"Ii", dtype=np.uint8)
+_ASCII_WORD = np.zeros(256, dtype=bool)
+_ASCII_WORD[
+    np.frombuffer(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
+] = True
+_SPAN_SEPARATOR = b"\x00"  # between the spans in respell_spans' buffer (the corpus holds no NUL)
+
+
 def utterance_flags(text: str) -> int:
     """The variants that apply to one utterance on its own (and I_ANYWHERE)."""
     last, first = text[-1:], text[:1]
@@ -90,6 +107,16 @@ def utterance_flags(text: str) -> int:
     if _TEXTING.search(text):
         flags |= TEXTING
     return flags
+
+
+def i_word_offsets(blob: bytes) -> IntArray:
+    """Byte offsets of the "i" / "I" words in a corpus blob (utterances separated by newlines), ascending."""
+    text = blob.decode()
+    found = np.array([m.start() for m in _I_WORD.finditer(text)], dtype=np.int64)
+    if len(text) == len(blob):  # ASCII: characters are bytes
+        return found
+    data = np.frombuffer(blob, dtype=np.uint8)
+    return np.flatnonzero((data & 0xC0) != 0x80)[found]  # type: ignore[no-any-return]  # a character's byte
 
 
 def suffix_flags(flags: IntArray, turn_start: IntArray) -> IntArray:
@@ -165,6 +192,99 @@ def respell_all(texts: list[str], chosen: IntArray, breaks: list[int]) -> None:
         texts[i] = texts[i].replace(",", "")
     _substitute(texts, taking(SHORTHAND), _SHORTHAND, SHORTHANDS)
     _substitute(texts, taking(TEXTING), _TEXTING, TEXTING_WORDS)
+
+
+def respell_spans(
+    blob: bytes,
+    utterance_start: IntArray,
+    i_words: IntArray,
+    first: IntArray,
+    last: IntArray,
+    chosen: IntArray,
+    breaks: IntArray,
+) -> list[str]:
+    """respell_all of the texts blob[utterance_start[first]:utterance_start[last + 1] - 1] (utterances
+    first..last, one per line), with i_words = i_word_offsets(blob): the same texts, built faster.
+
+    The end, start, "i" and run-on variants each set or drop single ASCII bytes at places known up front, so
+    they commute and are applied to one buffer of all the spans at once; apostrophes, commas, shorthand and
+    texting then run on the strings as respell_all runs them.
+    """
+    n = len(first)
+    if n == 0:
+        return []
+    data = np.frombuffer(blob, dtype=np.uint8)
+    begin = utterance_start[first]
+    end = utterance_start[last + 1] - 1  # the last newline left out
+    head = data[begin]
+    # Swapping the case of a non-ASCII first letter, or telling whether a non-ASCII third character ends an
+    # "i" at the second (see below), needs the string: such spans are respelt by respell (none in English).
+    second_i = np.isin(data[begin + 1], _I_LETTERS) & _ASCII_WORD[head]
+    third = data[np.minimum(begin + 2, len(data) - 1)]
+    by_string = ((chosen & (START | I_WORDS)) != 0) & (head >= 0x80)
+    by_string |= ((chosen & I_WORDS) != 0) & second_i & (third >= 0x80)
+    fast = np.where(by_string, 0, chosen)
+
+    # end: a final ".", "?" or "!" dropped (the span ends a byte earlier), else a "." where its newline is.
+    takes_end = (fast & END) != 0
+    drop = takes_end & np.isin(data[end - 1], _END_MARKS)
+    add = takes_end & ~drop
+    stop = end - drop + add
+    length = stop - begin
+    at = np.zeros(n, dtype=np.int64)  # where each span starts in the buffer
+    np.cumsum(length[:-1] + 1, out=at[1:])
+    buffer = bytearray(
+        _SPAN_SEPARATOR.join([blob[a:b] for a, b in zip(begin.tolist(), stop.tolist(), strict=True)])
+    )
+    out = np.frombuffer(buffer, dtype=np.uint8)
+    out[(at + length - 1)[add]] = ord(".")
+
+    # start: the first letter's case swapped (ASCII here: bit 5).
+    out[at[(fast & START) != 0]] ^= 0x20
+
+    # i: respell_all substitutes in text[1:], so the first character stays, and the second, an "i" after a
+    # letter, counts as a word there; the "i" words from the second character on all become "i" if one of
+    # them is "I", else "I".
+    taking_i = np.flatnonzero(fast & I_WORDS)
+    if len(taking_i):
+        low = np.searchsorted(i_words, begin[taking_i] + 1)
+        count = np.searchsorted(i_words, end[taking_i]) - low
+        owner = np.repeat(np.arange(len(taking_i)), count)
+        found = i_words[_ranges(low, count)]
+        upper = np.bincount(owner, weights=data[found] == ord("I"), minlength=len(taking_i)) > 0
+        target = np.where(upper, ord("i"), ord("I")).astype(np.uint8)
+        out[found - begin[taking_i][owner] + at[taking_i][owner]] = target[owner]
+        lone_second = second_i[taking_i] & ~_ASCII_WORD[third[taking_i]]
+        out[at[taking_i][lone_second] + 1] = target[lone_second]
+
+    # run-on: a paragraph's first line break a space if chosen, each further one by 3 bits of breaks.
+    paragraphs = np.flatnonzero(last > first)
+    if len(paragraphs):
+        count = last[paragraphs] - first[paragraphs]
+        owner = np.repeat(paragraphs, count)
+        nth = _ranges(np.zeros(len(paragraphs), dtype=np.int64), count)
+        later = ((breaks[owner] >> np.minimum(3 * nth, 62)) & 7) / 8 < RUN_ON  # as _run_on decides
+        joined = np.where(nth == 0, (fast[owner] & RUN_ON_FIRST) != 0, later)
+        newline = utterance_start[first[owner] + nth + 1] - 1
+        out[(newline - begin[owner] + at[owner])[joined]] = ord(" ")
+
+    texts = buffer.decode().split(_SPAN_SEPARATOR.decode())
+    for i in np.flatnonzero(fast & APOSTROPHES).tolist():
+        texts[i] = texts[i].replace("'", "")
+    for i in np.flatnonzero(fast & COMMAS).tolist():
+        texts[i] = texts[i].replace(",", "")
+    for i in np.flatnonzero(by_string).tolist():
+        text = blob[begin[i] : end[i]].decode()
+        texts[i] = respell(text, int(chosen[i]) & ~(SHORTHAND | TEXTING), int(breaks[i]))
+    _substitute(texts, np.flatnonzero(chosen & SHORTHAND).tolist(), _SHORTHAND, SHORTHANDS)
+    _substitute(texts, np.flatnonzero(chosen & TEXTING).tolist(), _TEXTING, TEXTING_WORDS)
+    return texts
+
+
+def _ranges(low: IntArray, count: IntArray) -> IntArray:
+    """low[0], low[0] + 1, ... (count[0] values), then low[1], ...: the ranges concatenated."""
+    before = np.cumsum(count) - count
+    return np.arange(int(count.sum()), dtype=np.int64) + np.repeat(low - before, count)  # type: ignore[no-any-return]
 
 
 def _substitute(texts: list[str], which: list[int], pattern: re.Pattern[str], table: dict[str, str]) -> None:

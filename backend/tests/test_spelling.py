@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from backend.seeding import spelling
-from backend.seeding.corpus import load_corpus
+from backend.seeding.corpus import Corpus, build_corpus, load_corpus, load_word_filter
 from backend.seeding.spelling import (
     APOSTROPHES,
     COMMAS,
@@ -16,7 +18,10 @@ from backend.seeding.spelling import (
     TEXTING,
     applicable,
     choose,
+    i_word_offsets,
     respell,
+    respell_all,
+    respell_spans,
     utterance_flags,
 )
 
@@ -95,3 +100,74 @@ def test_applicable_flags_match_the_text_they_describe() -> None:
         whole = utterance_flags(text.replace("\n", " "))
         for bit in (END, START, I_WORDS, APOSTROPHES, COMMAS, TEXTING):
             assert bool(use & bit) == bool(whole & bit), (text, bit)
+
+
+def _spans_respelt_both_ways(corpus: Corpus, first: np.ndarray, last: np.ndarray, seed: int) -> None:
+    """respell_spans gives what respell_all gives, for any applicable variants and line breaks."""
+    rng = np.random.default_rng(seed)
+    usable = applicable(
+        corpus.spelling.astype(np.int64), corpus.spelling_to_turn_end.astype(np.int64), first, last, True
+    )
+    chosen = usable & rng.integers(0, 256, len(first))
+    breaks = rng.integers(0, 1 << 16, len(first))
+    fast = respell_spans(corpus.blob, corpus.utterance_start, corpus.i_words, first, last, chosen, breaks)
+    texts = [corpus.lines(int(a), int(b) + 1) for a, b in zip(first, last, strict=True)]
+    respell_all(texts, chosen, breaks.tolist())
+    assert fast == texts
+
+
+def test_respelling_spans_matches_respelling_texts() -> None:
+    corpus = load_corpus("en_US")
+    rng = np.random.default_rng(11)
+    turns = rng.choice(corpus.turns, 60_000, replace=False)
+    count = corpus.turn_start[turns + 1] - corpus.turn_start[turns]
+    last = corpus.turn_start[turns + 1] - 1
+    # A paragraph from a random utterance of the turn to its end, or a single utterance.
+    first = corpus.turn_start[turns] + (rng.random(len(turns)) * count).astype(np.int64)
+    single = rng.random(len(turns)) < 0.5
+    _spans_respelt_both_ways(corpus, first, np.where(single, first, last), seed=1)
+    _spans_respelt_both_ways(corpus, corpus.turn_start[turns], last, seed=2)
+
+
+def test_respelling_spans_at_the_edges() -> None:
+    """Non-ASCII first letters, an "i" second letter (respell_all's text[1:] counts it as a word), short
+    utterances, every end mark."""
+    lines = [
+        "Hi there i am here",
+        "Hi there I am here.",
+        "Hi",
+        "I",
+        "i?",
+        "Ai! i think so",
+        "Éi, i think so!",
+        "Éric and i agree",
+        "Hié i said",
+        "Hi\u00e9 i said",
+        "x",
+        "...",
+        "Wait... i know",
+        "i and I and i",
+        "'i' is a letter, you're right",
+        "by the way i'm going to be honest",
+        "Ça va, i guess?",
+    ]
+    corpus = build_corpus("edges", [[lines, lines[::-1]], [lines[3:], lines[:3]]], load_word_filter())
+    assert corpus.utterances == 3 * len(lines)
+    turns = np.arange(corpus.turns)
+    last = corpus.turn_start[turns + 1] - 1
+    for seed in range(40):
+        everyone = np.arange(corpus.utterances)
+        _spans_respelt_both_ways(corpus, everyone, everyone, seed)
+        starts = np.concatenate([corpus.turn_start[turns] + k for k in range(3)])
+        _spans_respelt_both_ways(corpus, starts, np.tile(last, 3), seed)
+
+
+def test_i_word_offsets_are_the_i_words_of_each_utterance() -> None:
+    corpus = load_corpus("en_US")
+    expected = [
+        start + m.start()
+        for start, text in zip(corpus.offsets, corpus.iter_utterances(), strict=False)
+        for m in re.finditer(r"\b[Ii]\b", text)
+    ]
+    assert corpus.i_words.tolist() == expected
+    assert i_word_offsets("é i\nI".encode()).tolist() == [3, 5]
