@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 BLOCKED_WORDS_FILE = Path(__file__).with_name("data") / "blocked_words.txt"
 # Bump when the compact form or the way it is built changes (spelling.utterance_flags included): older
 # caches are then ignored.
-CORPUS_FORMAT = "8"
+CORPUS_FORMAT = "9"
 CACHE_ENV = "CHAT_SEED_CACHE_DIR"
 CHITCHAT = "chitchat-dataset"
 CHATTERBOT = "chatterbot-corpus"
@@ -107,6 +107,9 @@ class Corpus:
     spelling: npt.NDArray[np.uint16]  # per utterance: the spelling variants that apply to it (spelling.py)
     spelling_to_turn_end: npt.NDArray[np.uint16]  # per utterance: spelling.suffix_flags
     i_words: IntArray  # byte offsets of the "i" words in text: spelling.i_word_offsets
+    shorthands: IntArray  # where the shorthand variant swaps words: spelling.word_swaps
+    texting_words: IntArray  # where the texting variant swaps words: spelling.word_swaps
+    swap_hazards: IntArray  # where those may not hold: spelling.swap_hazards
 
     @property
     def conversations(self) -> int:
@@ -313,6 +316,9 @@ def build_corpus(source: str, conversations: Iterable[Conversation], word_filter
         spelling=flags.astype(np.uint16),
         spelling_to_turn_end=spelling.suffix_flags(flags, turns).astype(np.uint16),
         i_words=spelling.i_word_offsets(text),
+        shorthands=spelling.word_swaps(text, spelling.SHORTHAND),
+        texting_words=spelling.word_swaps(text, spelling.TEXTING),
+        swap_hazards=spelling.swap_hazards(text),
     )
 
 
@@ -324,6 +330,9 @@ _ARRAYS = (
     "spelling",
     "spelling_to_turn_end",
     "i_words",
+    "shorthands",
+    "texting_words",
+    "swap_hazards",
 )
 
 

@@ -7,17 +7,21 @@ variants are its text's keyed mask XOR its replay number, bit n of the replay go
 applicable variant (`choose`): the first 2**n replays of a text with n applicable variants are all spelt
 differently, and where a run replays the corpus once or less the mask alone decides, at each variant's share.
 
-`respell` / `respell_all` are the definition of the respelt text (variant by variant, on strings).
-`respell_spans` gives the same texts for spans of the corpus blob faster: the variants that only change,
-add or drop single ASCII bytes at known places (end, start, i, run-on) are applied at once, with numpy,
-to all the spans joined in one buffer, using the offsets of the corpus' "i" words found when it was
-built (`i_word_offsets`); the rest run on the decoded strings as respell_all runs them. A span whose
-first character is not ASCII, where that shortcut could differ, is respelt by respell instead.
+`respell` / `respell_all` define the respelt text (variant by variant, on strings). `respell_spans` gives
+the same texts for spans of the corpus faster, from what was found once when the corpus was built: the
+byte offsets of its "i" words (`i_word_offsets`) and of its shorthand and texting words (`word_swaps`).
+The end, start, "i" and run-on variants set or drop single ASCII bytes at known places, so they commute and
+are applied with numpy to one buffer of all the spans; the words are then swapped in that buffer in one
+join, and apostrophes and commas dropped from the strings. Where that could differ from respell_all (a
+non-ASCII first letter; a dropped apostrophe or comma, or a run-on line break, that can make or unmake a
+shorthand: `swap_hazards`), a text goes respell_all's way.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+from typing import Protocol
 
 import numpy as np
 
@@ -74,8 +78,21 @@ def _words(words: dict[str, str]) -> re.Pattern[str]:
 
 _SHORTHAND = _words(SHORTHANDS)
 _TEXTING = _words(TEXTING_WORDS)
+_SWAPPED = {SHORTHAND: (_SHORTHAND, SHORTHANDS), TEXTING: (_TEXTING, TEXTING_WORDS)}  # the word-swap variants
 _I_WORD = re.compile(r"(?=[Ii])\b[Ii]\b")
 _UPPER_I_WORD = re.compile(r"(?=I)\bI\b")
+_BREAK = re.compile(r"(?<!\w)(\w+)\n(?=(\w+))")  # a line break between words: the words on either side
+# Two neighbouring words of a shorthand phrase ("going to", "to be", "be honest", ...), case as the pattern's.
+_PHRASE_PAIR = re.compile(
+    "|".join(re.escape(f"{a} {b}") for phrase in SHORTHANDS for a, b in itertools.pairwise(phrase.split())),
+    re.IGNORECASE,
+)
+# What a word swap writes, by (number in SHORTHANDS, then in TEXTING_WORDS) * 2 + 1 if capitalised.
+_SWAP_BYTES = tuple(
+    (short[0].upper() + short[1:] if capital else short).encode()
+    for short in (*SHORTHANDS.values(), *TEXTING_WORDS.values())
+    for capital in (False, True)
+)
 
 
 # Bytes respell_spans looks at: the end variant's marks, the "i" letters, ASCII word characters (as \w).
@@ -112,11 +129,40 @@ def utterance_flags(text: str) -> int:
 def i_word_offsets(blob: bytes) -> IntArray:
     """Byte offsets of the "i" / "I" words in a corpus blob (utterances separated by newlines), ascending."""
     text = blob.decode()
-    found = np.array([m.start() for m in _I_WORD.finditer(text)], dtype=np.int64)
+    return _byte_offsets(blob, text, [m.start() for m in _I_WORD.finditer(text)])
+
+
+def word_swaps(blob: bytes, variant: int) -> IntArray:
+    """Where the SHORTHAND or TEXTING variant swaps a word in a corpus blob, as a (3, k) array: byte offsets
+    (ascending), byte lengths, and the number of the word in its table (SHORTHANDS, TEXTING_WORDS). Matches
+    that are not ASCII are left out: they are among swap_hazards."""
+    pattern, table = _SWAPPED[variant]
+    text = blob.decode()
+    number = {word: n for n, word in enumerate(table)}
+    found = [(m.start(), m.end(), number[m[1].lower()]) for m in pattern.finditer(text) if m[0].isascii()]
+    starts, ends, words = (list(column) for column in zip(*found, strict=True)) if found else ([], [], [])
+    first, after = _byte_offsets(blob, text, starts), _byte_offsets(blob, text, ends)
+    return np.stack([first, after - first, np.array(words, dtype=np.int64)])
+
+
+def swap_hazards(blob: bytes) -> IntArray:
+    """Byte offsets, ascending, where word_swaps may not tell what respell_all's regexes find in a text:
+    a match that is not ASCII, and a line break between two words that run together would be part of a
+    shorthand ("going" / "to"), which a run-on join may make a match."""
+    text = blob.decode()
+    hazards = [m.start() for p, _ in _SWAPPED.values() for m in p.finditer(text) if not m[0].isascii()]
+    hazards += [m.end(1) for m in _BREAK.finditer(text) if _PHRASE_PAIR.fullmatch(f"{m[1]} {m[2]}")]
+    return np.unique(_byte_offsets(blob, text, hazards))
+
+
+def _byte_offsets(blob: bytes, text: str, positions: list[int]) -> IntArray:
+    """Byte offsets in blob of character positions in text = blob.decode() (or of its end)."""
+    found = np.array(positions, dtype=np.int64)
     if len(text) == len(blob):  # ASCII: characters are bytes
         return found
     data = np.frombuffer(blob, dtype=np.uint8)
-    return np.flatnonzero((data & 0xC0) != 0x80)[found]  # type: ignore[no-any-return]  # a character's byte
+    starts = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(blob))  # where each character starts
+    return starts[found]  # type: ignore[no-any-return]
 
 
 def suffix_flags(flags: IntArray, turn_start: IntArray) -> IntArray:
@@ -194,28 +240,41 @@ def respell_all(texts: list[str], chosen: IntArray, breaks: list[int]) -> None:
     _substitute(texts, taking(TEXTING), _TEXTING, TEXTING_WORDS)
 
 
-def respell_spans(
-    blob: bytes,
-    utterance_start: IntArray,
-    i_words: IntArray,
-    first: IntArray,
-    last: IntArray,
-    chosen: IntArray,
-    breaks: IntArray,
-) -> list[str]:
-    """respell_all of the texts blob[utterance_start[first]:utterance_start[last + 1] - 1] (utterances
-    first..last, one per line), with i_words = i_word_offsets(blob): the same texts, built faster.
+class CorpusText(Protocol):
+    """What respell_spans reads from a corpus (corpus.Corpus, whose cache holds the arrays)."""
 
-    The end, start, "i" and run-on variants each set or drop single ASCII bytes at places known up front, so
-    they commute and are applied to one buffer of all the spans at once; apostrophes, commas, shorthand and
-    texting then run on the strings as respell_all runs them.
+    @property
+    def blob(self) -> bytes: ...  # utterances, each followed by a newline
+    @property
+    def utterance_start(self) -> IntArray: ...
+    @property
+    def i_words(self) -> IntArray: ...  # i_word_offsets(blob)
+    @property
+    def shorthands(self) -> IntArray: ...  # word_swaps(blob, SHORTHAND)
+    @property
+    def texting_words(self) -> IntArray: ...  # word_swaps(blob, TEXTING)
+    @property
+    def swap_hazards(self) -> IntArray: ...  # swap_hazards(blob)
+
+
+def respell_spans(
+    corpus: CorpusText, first: IntArray, last: IntArray, chosen: IntArray, breaks: IntArray
+) -> list[str]:
+    """respell_all of the texts of utterances first..last (of one turn, one per line), each with variants
+    chosen from those that apply to it (`applicable`): the same texts, built faster.
+
+    The end, start, "i" and run-on variants set or drop single ASCII bytes at places known up front, so they
+    commute and are applied to one buffer of all the spans at once; the shorthand and texting words found
+    when the corpus was built are then swapped in that buffer, and apostrophes and commas dropped from the
+    strings. Where that could differ from respell_all (see below), a text goes respell_all's way.
     """
     n = len(first)
     if n == 0:
         return []
+    blob, offsets = corpus.blob, corpus.utterance_start
     data = np.frombuffer(blob, dtype=np.uint8)
-    begin = utterance_start[first]
-    end = utterance_start[last + 1] - 1  # the last newline left out
+    begin = offsets[first]
+    end = offsets[last + 1] - 1  # the last newline left out
     head = data[begin]
     # Swapping the case of a non-ASCII first letter, or telling whether a non-ASCII third character ends an
     # "i" at the second (see below), needs the string: such spans are respelt by respell (none in English).
@@ -247,10 +306,7 @@ def respell_spans(
     # them is "I", else "I".
     taking_i = np.flatnonzero(fast & I_WORDS)
     if len(taking_i):
-        low = np.searchsorted(i_words, begin[taking_i] + 1)
-        count = np.searchsorted(i_words, end[taking_i]) - low
-        owner = np.repeat(np.arange(len(taking_i)), count)
-        found = i_words[_ranges(low, count)]
+        owner, found = _within(corpus.i_words, begin[taking_i] + 1, end[taking_i])
         upper = np.bincount(owner, weights=data[found] == ord("I"), minlength=len(taking_i)) > 0
         target = np.where(upper, ord("i"), ord("I")).astype(np.uint8)
         out[found - begin[taking_i][owner] + at[taking_i][owner]] = target[owner]
@@ -265,8 +321,42 @@ def respell_spans(
         nth = _ranges(np.zeros(len(paragraphs), dtype=np.int64), count)
         later = ((breaks[owner] >> np.minimum(3 * nth, 62)) & 7) / 8 < RUN_ON  # as _run_on decides
         joined = np.where(nth == 0, (fast[owner] & RUN_ON_FIRST) != 0, later)
-        newline = utterance_start[first[owner] + nth + 1] - 1
+        newline = offsets[first[owner] + nth + 1] - 1
         out[(newline - begin[owner] + at[owner])[joined]] = ord(" ")
+
+    # shorthand, texting: the words found in the corpus swapped, capitalised like the buffer's first letter
+    # (after the start variant). respell_all drops apostrophes and commas first, which can make or unmake a
+    # word ("'you'", "you,are"), and its regex can see a shorthand across a line break run on: such texts,
+    # and those with a match that is not ASCII, go respell_all's way (_substitute, below).
+    swapping = (fast & (SHORTHAND | TEXTING)) != 0
+    hazards = corpus.swap_hazards
+    by_regex = by_string | (
+        swapping
+        & (
+            ((fast & (APOSTROPHES | COMMAS)) != 0)
+            | (np.searchsorted(hazards, end) > np.searchsorted(hazards, begin))
+        )
+    )
+    swaps = [
+        _swaps_within(words, np.flatnonzero(((fast & variant) != 0) & ~by_regex), begin, end, at, base)
+        for words, variant, base in (
+            (corpus.shorthands, SHORTHAND, 0),
+            (corpus.texting_words, TEXTING, len(SHORTHANDS)),
+        )
+    ]
+    where = np.concatenate([w for w, _, _ in swaps])
+    if len(where):
+        order = np.argsort(where, kind="stable")
+        where = where[order]
+        size = np.concatenate([s for _, s, _ in swaps])[order]
+        word = np.concatenate([w for _, _, w in swaps])[order]
+        capital = (out[where] >= ord("A")) & (out[where] <= ord("Z"))
+        kept_from = np.append(0, where + size).tolist()
+        kept_to = np.append(where, len(buffer)).tolist()
+        parts: list[bytes | bytearray] = [b""] * (2 * len(where) + 1)
+        parts[0::2] = [buffer[x:y] for x, y in zip(kept_from, kept_to, strict=True)]
+        parts[1::2] = [_SWAP_BYTES[code] for code in (word * 2 + capital).tolist()]
+        buffer = bytearray(b"".join(parts))
 
     texts = buffer.decode().split(_SPAN_SEPARATOR.decode())
     for i in np.flatnonzero(fast & APOSTROPHES).tolist():
@@ -276,9 +366,27 @@ def respell_spans(
     for i in np.flatnonzero(by_string).tolist():
         text = blob[begin[i] : end[i]].decode()
         texts[i] = respell(text, int(chosen[i]) & ~(SHORTHAND | TEXTING), int(breaks[i]))
-    _substitute(texts, np.flatnonzero(chosen & SHORTHAND).tolist(), _SHORTHAND, SHORTHANDS)
-    _substitute(texts, np.flatnonzero(chosen & TEXTING).tolist(), _TEXTING, TEXTING_WORDS)
+    for variant, (pattern, table) in _SWAPPED.items():
+        _substitute(texts, np.flatnonzero(((chosen & variant) != 0) & by_regex).tolist(), pattern, table)
     return texts
+
+
+def _within(positions: IntArray, low: IntArray, high: IntArray) -> tuple[IntArray, IntArray]:
+    """The sorted positions in [low[j], high[j]) for each j, concatenated, and the j each belongs to."""
+    first = np.searchsorted(positions, low)
+    count = np.searchsorted(positions, high) - first
+    return np.repeat(np.arange(len(low)), count), positions[_ranges(first, count)]
+
+
+def _swaps_within(
+    words: IntArray, which: IntArray, begin: IntArray, end: IntArray, at: IntArray, base: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """For the word_swaps in the spans `which`: their offsets in the buffer, lengths, and numbers + base."""
+    first = np.searchsorted(words[0], begin[which])
+    count = np.searchsorted(words[0], end[which]) - first
+    owner = np.repeat(which, count)
+    found = words[:, _ranges(first, count)]
+    return found[0] - begin[owner] + at[owner], found[1], found[2] + base
 
 
 def _ranges(low: IntArray, count: IntArray) -> IntArray:

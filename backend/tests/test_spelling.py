@@ -22,7 +22,9 @@ from backend.seeding.spelling import (
     respell,
     respell_all,
     respell_spans,
+    swap_hazards,
     utterance_flags,
+    word_swaps,
 )
 
 
@@ -110,7 +112,7 @@ def _spans_respelt_both_ways(corpus: Corpus, first: np.ndarray, last: np.ndarray
     )
     chosen = usable & rng.integers(0, 256, len(first))
     breaks = rng.integers(0, 1 << 16, len(first))
-    fast = respell_spans(corpus.blob, corpus.utterance_start, corpus.i_words, first, last, chosen, breaks)
+    fast = respell_spans(corpus, first, last, chosen, breaks)
     texts = [corpus.lines(int(a), int(b) + 1) for a, b in zip(first, last, strict=True)]
     respell_all(texts, chosen, breaks.tolist())
     assert fast == texts
@@ -150,9 +152,17 @@ def test_respelling_spans_at_the_edges() -> None:
         "'i' is a letter, you're right",
         "by the way i'm going to be honest",
         "Ça va, i guess?",
+        "Because you,are 'you' and people's thanks'",
+        "THANKS, you're right because you are",
+        "I am going",
+        "to be honest with you",
+        "Kind",
+        "Of thanks ok",
+        "Okay bye",
     ]
     corpus = build_corpus("edges", [[lines, lines[::-1]], [lines[3:], lines[:3]]], load_word_filter())
     assert corpus.utterances == 3 * len(lines)
+    assert corpus.swap_hazards.size == 4  # "going" / "to" and "Kind" / "Of", in two turns each
     turns = np.arange(corpus.turns)
     last = corpus.turn_start[turns + 1] - 1
     for seed in range(40):
@@ -171,3 +181,12 @@ def test_i_word_offsets_are_the_i_words_of_each_utterance() -> None:
     ]
     assert corpus.i_words.tolist() == expected
     assert i_word_offsets("é i\nI".encode()).tolist() == [3, 5]
+
+
+def test_word_swaps_are_where_the_regexes_swap() -> None:
+    blob = b"Going to go, are you?\nthanks y'all, you're ok?\nKind\nof\n"
+    shorthands = word_swaps(blob, SHORTHAND)
+    assert shorthands.tolist() == [[0, 22], [8, 6], [0, 15]]  # "Going to", "thanks": offset, length, number
+    assert word_swaps(blob, TEXTING).tolist() == [[13, 17], [3, 3], [2, 0]]  # "are", "you"
+    assert swap_hazards(blob).tolist() == [blob.index(b"\nof")]  # "Kind" / "of" on separate lines
+    assert word_swaps("é you\n".encode(), TEXTING).tolist() == [[3], [3], [0]]  # byte offsets
