@@ -109,11 +109,7 @@ def message_texts(
     kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right")
     quirks = _gates(draws.style, QUIRK_SHARES)
     usable = spelling.applicable(
-        corpus.spelling.astype(np.int64),
-        corpus.spelling_to_turn_end.astype(np.int64),
-        start_utterance,
-        last_utterance,
-        english,
+        corpus.spelling, corpus.spelling_to_turn_end, start_utterance, last_utterance, english
     )
     mask = _gates(draws.text_mask(offsets[start_utterance]), spelling.VARIANT_SHARES)
     chosen = spelling.choose(usable, mask, draws.replay)

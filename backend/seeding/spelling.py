@@ -24,6 +24,7 @@ import re
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from backend.seeding.keyed import IntArray
 
@@ -95,13 +96,17 @@ _SWAP_BYTES = tuple(
 )
 
 
+def _byte_set(members: bytes) -> npt.NDArray[np.bool_]:
+    """A 256-entry table: True at the given bytes (a look-up per byte, cheaper than np.isin)."""
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(members, dtype=np.uint8)] = True
+    return table
+
+
 # Bytes respell_spans looks at: the end variant's marks, the "i" letters, ASCII word characters (as \w).
-_END_MARKS = np.frombuffer(b".?!", dtype=np.uint8)
-_I_LETTERS = np.frombuffer(b"Ii", dtype=np.uint8)
-_ASCII_WORD = np.zeros(256, dtype=bool)
-_ASCII_WORD[
-    np.frombuffer(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
-] = True
+_END_MARKS = _byte_set(b".?!")
+_I_LETTERS = _byte_set(b"Ii")
+_ASCII_WORD = _byte_set(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SPAN_SEPARATOR = b"\x00"  # between the spans in respell_spans' buffer (the corpus holds no NUL)
 
 
@@ -175,14 +180,23 @@ def suffix_flags(flags: IntArray, turn_start: IntArray) -> IntArray:
     return out
 
 
-def applicable(flags: IntArray, suffix: IntArray, first: IntArray, last: IntArray, english: bool) -> IntArray:
-    """The variants that apply to the text of utterances first..last (of one turn; last >= first)."""
+def applicable(
+    flags: npt.NDArray[np.integer],
+    suffix: npt.NDArray[np.integer],
+    first: IntArray,
+    last: IntArray,
+    english: bool,
+) -> IntArray:
+    """The variants that apply to the text of utterances first..last (of one turn; last >= first).
+
+    flags and suffix are per utterance (the corpus' uint16 arrays will do: only the entries looked up are
+    widened, not the whole corpus' per call)."""
     several = last > first
-    head = flags[first]
-    contained = np.where(several, suffix[first], head) & CONTAINED
-    later_i = np.where(several, suffix[np.minimum(first + 1, last)] & I_ANYWHERE, 0)
+    head = flags[first].astype(np.int64)
+    contained = np.where(several, suffix[first].astype(np.int64), head) & CONTAINED
+    later_i = np.where(several, suffix[np.minimum(first + 1, last)].astype(np.int64) & I_ANYWHERE, 0)
     out = (
-        (flags[last] & END)
+        (flags[last].astype(np.int64) & END)
         | (head & (START | I_WORDS))
         | np.where(later_i > 0, I_WORDS, 0)
         | (contained & (APOSTROPHES | COMMAS | SHORTHAND | TEXTING))
@@ -278,7 +292,7 @@ def respell_spans(
     head = data[begin]
     # Swapping the case of a non-ASCII first letter, or telling whether a non-ASCII third character ends an
     # "i" at the second (see below), needs the string: such spans are respelt by respell (none in English).
-    second_i = np.isin(data[begin + 1], _I_LETTERS) & _ASCII_WORD[head]
+    second_i = _I_LETTERS[data[begin + 1]] & _ASCII_WORD[head]
     third = data[np.minimum(begin + 2, len(data) - 1)]
     by_string = ((chosen & (START | I_WORDS)) != 0) & (head >= 0x80)
     by_string |= ((chosen & I_WORDS) != 0) & second_i & (third >= 0x80)
@@ -286,7 +300,7 @@ def respell_spans(
 
     # end: a final ".", "?" or "!" dropped (the span ends a byte earlier), else a "." where its newline is.
     takes_end = (fast & END) != 0
-    drop = takes_end & np.isin(data[end - 1], _END_MARKS)
+    drop = takes_end & _END_MARKS[data[end - 1]]
     add = takes_end & ~drop
     stop = end - drop + add
     length = stop - begin
