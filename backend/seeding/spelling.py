@@ -94,6 +94,10 @@ _SWAP_BYTES = tuple(
     for short in (*SHORTHANDS.values(), *TEXTING_WORDS.values())
     for capital in (False, True)
 )
+_SWAP_LENGTHS = np.array([len(word) for word in (*SHORTHANDS, *TEXTING_WORDS)])  # what a swap replaces
+SWAP_WORD_BITS = 5  # word_swaps: the low bits hold the word's number in its table
+_SWAP_WORDS = 1 << SWAP_WORD_BITS
+assert max(len(SHORTHANDS), len(TEXTING_WORDS)) <= _SWAP_WORDS
 
 
 def _byte_set(members: bytes) -> npt.NDArray[np.bool_]:
@@ -107,6 +111,7 @@ def _byte_set(members: bytes) -> npt.NDArray[np.bool_]:
 _END_MARKS = _byte_set(b".?!")
 _I_LETTERS = _byte_set(b"Ii")
 _ASCII_WORD = _byte_set(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+SPAN_CHUNK = 4096  # spans respelt at once: larger chunks save little CPU and cost worker memory
 _SPAN_SEPARATOR = b"\x00"  # between the spans in respell_spans' buffer (the corpus holds no NUL)
 
 
@@ -138,16 +143,15 @@ def i_word_offsets(blob: bytes) -> IntArray:
 
 
 def word_swaps(blob: bytes, variant: int) -> IntArray:
-    """Where the SHORTHAND or TEXTING variant swaps a word in a corpus blob, as a (3, k) array: byte offsets
-    (ascending), byte lengths, and the number of the word in its table (SHORTHANDS, TEXTING_WORDS). Matches
-    that are not ASCII are left out: they are among swap_hazards."""
+    """Where the SHORTHAND or TEXTING variant swaps a word in a corpus blob, ascending, each as its byte
+    offset << SWAP_WORD_BITS | the number of the word in its table (SHORTHANDS, TEXTING_WORDS). Only ASCII
+    matches are kept (the others are among swap_hazards), so a match is as long as its word."""
     pattern, table = _SWAPPED[variant]
     text = blob.decode()
     number = {word: n for n, word in enumerate(table)}
-    found = [(m.start(), m.end(), number[m[1].lower()]) for m in pattern.finditer(text) if m[0].isascii()]
-    starts, ends, words = (list(column) for column in zip(*found, strict=True)) if found else ([], [], [])
-    first, after = _byte_offsets(blob, text, starts), _byte_offsets(blob, text, ends)
-    return np.stack([first, after - first, np.array(words, dtype=np.int64)])
+    found = [(m.start(), number[m[1].lower()]) for m in pattern.finditer(text) if m[0].isascii()]
+    starts = _byte_offsets(blob, text, [start for start, _ in found])
+    return (starts << SWAP_WORD_BITS) | np.array([n for _, n in found], dtype=np.int64)  # type: ignore[no-any-return]
 
 
 def swap_hazards(blob: bytes) -> IntArray:
@@ -282,9 +286,17 @@ def respell_spans(
     when the corpus was built are then swapped in that buffer, and apostrophes and commas dropped from the
     strings. Where that could differ from respell_all (see below), a text goes respell_all's way.
     """
+    texts: list[str] = []
+    for lo in range(0, len(first), SPAN_CHUNK):  # a chunk at a time: the buffers and index arrays stay small
+        part = slice(lo, lo + SPAN_CHUNK)
+        texts += _respell_chunk(corpus, first[part], last[part], chosen[part], breaks[part])
+    return texts
+
+
+def _respell_chunk(
+    corpus: CorpusText, first: IntArray, last: IntArray, chosen: IntArray, breaks: IntArray
+) -> list[str]:
     n = len(first)
-    if n == 0:
-        return []
     blob, offsets = corpus.blob, corpus.utterance_start
     data = np.frombuffer(blob, dtype=np.uint8)
     begin = offsets[first]
@@ -306,8 +318,8 @@ def respell_spans(
     length = stop - begin
     at = np.zeros(n, dtype=np.int64)  # where each span starts in the buffer
     np.cumsum(length[:-1] + 1, out=at[1:])
-    buffer = bytearray(
-        _SPAN_SEPARATOR.join([blob[a:b] for a, b in zip(begin.tolist(), stop.tolist(), strict=True)])
+    buffer = bytearray(_SPAN_SEPARATOR).join(
+        [blob[a:b] for a, b in zip(begin.tolist(), stop.tolist(), strict=True)]
     )
     out = np.frombuffer(buffer, dtype=np.uint8)
     out[(at + length - 1)[add]] = ord(".")
@@ -358,19 +370,18 @@ def respell_spans(
             (corpus.texting_words, TEXTING, len(SHORTHANDS)),
         )
     ]
-    where = np.concatenate([w for w, _, _ in swaps])
+    where = np.concatenate([w for w, _ in swaps])
     if len(where):
         order = np.argsort(where, kind="stable")
         where = where[order]
-        size = np.concatenate([s for _, s, _ in swaps])[order]
-        word = np.concatenate([w for _, _, w in swaps])[order]
+        word = np.concatenate([w for _, w in swaps])[order]
         capital = (out[where] >= ord("A")) & (out[where] <= ord("Z"))
-        kept_from = np.append(0, where + size).tolist()
+        kept_from = np.append(0, where + _SWAP_LENGTHS[word]).tolist()
         kept_to = np.append(where, len(buffer)).tolist()
         parts: list[bytes | bytearray] = [b""] * (2 * len(where) + 1)
         parts[0::2] = [buffer[x:y] for x, y in zip(kept_from, kept_to, strict=True)]
         parts[1::2] = [_SWAP_BYTES[code] for code in (word * 2 + capital).tolist()]
-        buffer = bytearray(b"".join(parts))
+        buffer = bytearray().join(parts)
 
     texts = buffer.decode().split(_SPAN_SEPARATOR.decode())
     for i in np.flatnonzero(fast & APOSTROPHES).tolist():
@@ -393,14 +404,14 @@ def _within(positions: IntArray, low: IntArray, high: IntArray) -> tuple[IntArra
 
 
 def _swaps_within(
-    words: IntArray, which: IntArray, begin: IntArray, end: IntArray, at: IntArray, base: int
-) -> tuple[IntArray, IntArray, IntArray]:
-    """For the word_swaps in the spans `which`: their offsets in the buffer, lengths, and numbers + base."""
-    first = np.searchsorted(words[0], begin[which])
-    count = np.searchsorted(words[0], end[which]) - first
+    swaps: IntArray, which: IntArray, begin: IntArray, end: IntArray, at: IntArray, base: int
+) -> tuple[IntArray, IntArray]:
+    """For the word_swaps in the spans `which`: their offsets in the buffer, and word numbers + base."""
+    first = np.searchsorted(swaps, begin[which] << SWAP_WORD_BITS)
+    count = np.searchsorted(swaps, end[which] << SWAP_WORD_BITS) - first
     owner = np.repeat(which, count)
-    found = words[:, _ranges(first, count)]
-    return found[0] - begin[owner] + at[owner], found[1], found[2] + base
+    found = swaps[_ranges(first, count)]
+    return (found >> SWAP_WORD_BITS) - begin[owner] + at[owner], (found & (_SWAP_WORDS - 1)) + base
 
 
 def _ranges(low: IntArray, count: IntArray) -> IntArray:

@@ -185,8 +185,8 @@ def test_i_word_offsets_are_the_i_words_of_each_utterance() -> None:
 
 def test_word_swaps_are_where_the_regexes_swap() -> None:
     blob = b"Going to go, are you?\nthanks y'all, you're ok?\nKind\nof\n"
-    shorthands = word_swaps(blob, SHORTHAND)
-    assert shorthands.tolist() == [[0, 22], [8, 6], [0, 15]]  # "Going to", "thanks": offset, length, number
-    assert word_swaps(blob, TEXTING).tolist() == [[13, 17], [3, 3], [2, 0]]  # "are", "you"
+    bits = spelling.SWAP_WORD_BITS
+    assert word_swaps(blob, SHORTHAND).tolist() == [0 << bits | 0, 22 << bits | 15]  # "Going to", "thanks"
+    assert word_swaps(blob, TEXTING).tolist() == [13 << bits | 2, 17 << bits | 0]  # "are", "you"
     assert swap_hazards(blob).tolist() == [blob.index(b"\nof")]  # "Kind" / "of" on separate lines
-    assert word_swaps("é you\n".encode(), TEXTING).tolist() == [[3], [3], [0]]  # byte offsets
+    assert word_swaps("é you\n".encode(), TEXTING).tolist() == [3 << bits]  # byte offsets
