@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 BLOCKED_WORDS_FILE = Path(__file__).with_name("data") / "blocked_words.txt"
 # Bump when the compact form or the way it is built changes (spelling.utterance_flags included): older
 # caches are then ignored.
-CORPUS_FORMAT = "10"
+CORPUS_FORMAT = "11"
 CACHE_ENV = "CHAT_SEED_CACHE_DIR"
 CHITCHAT = "chitchat-dataset"
 CHATTERBOT = "chatterbot-corpus"

@@ -156,12 +156,51 @@ def word_swaps(blob: bytes, variant: int) -> IntArray:
 
 def swap_hazards(blob: bytes) -> IntArray:
     """Byte offsets, ascending, where word_swaps may not tell what respell_all's regexes find in a text:
-    a match that is not ASCII, and a line break between two words that run together would be part of a
-    shorthand ("going" / "to"), which a run-on join may make a match."""
+
+    - a match that is not ASCII;
+    - a line break between two words that would be part of a shorthand ("going" / "to"): a run-on join may
+      make a match there;
+    - the start of an utterance where dropping its apostrophes, its commas or both (as respell_all does
+      before it swaps words) makes or unmakes a match ("'you'", "you,are"), or that starts or ends with
+      one (a run-on join may then make a match across the line break).
+    """
     text = blob.decode()
     hazards = [m.start() for p, _ in _SWAPPED.values() for m in p.finditer(text) if not m[0].isascii()]
     hazards += [m.end(1) for m in _BREAK.finditer(text) if _PHRASE_PAIR.fullmatch(f"{m[1]} {m[2]}")]
+    start = 0
+    for utterance in text.split("\n"):
+        if ("'" in utterance or "," in utterance) and not _swaps_survive_dropping(utterance):
+            hazards.append(start)
+        start += len(utterance) + 1
     return np.unique(_byte_offsets(blob, text, hazards))
+
+
+def _swaps_survive_dropping(utterance: str) -> bool:
+    """Whether the shorthand and texting matches of an utterance stay the same words at the same places
+    (shifted by what is dropped) when its apostrophes, commas or both are dropped, none being at an end."""
+    if utterance[:1] in ("'", ",") or utterance[-1:] in ("'", ","):
+        return False
+    found = _swap_matches(utterance)
+    for dropped in ("'", ",", "',"):
+        if not any(mark in utterance for mark in dropped):
+            continue
+        left = utterance.translate({ord(mark): None for mark in dropped})
+        moved = []
+        for start, end, variant, word in found:
+            before = sum(utterance.count(mark, 0, start) for mark in dropped)
+            moved.append((start - before, end - before, variant, word))
+        if _swap_matches(left) != moved:
+            return False
+    return True
+
+
+def _swap_matches(text: str) -> list[tuple[int, int, int, str]]:
+    """(start, end, variant, word lower-cased) of each shorthand and texting match in text."""
+    return [
+        (m.start(), m.end(), v, m[1].lower())
+        for v, (pattern, _) in _SWAPPED.items()
+        for m in pattern.finditer(text)
+    ]
 
 
 def _byte_offsets(blob: bytes, text: str, positions: list[int]) -> IntArray:
@@ -351,18 +390,12 @@ def _respell_chunk(
         out[(newline - begin[owner] + at[owner])[joined]] = ord(" ")
 
     # shorthand, texting: the words found in the corpus swapped, capitalised like the buffer's first letter
-    # (after the start variant). respell_all drops apostrophes and commas first, which can make or unmake a
-    # word ("'you'", "you,are"), and its regex can see a shorthand across a line break run on: such texts,
-    # and those with a match that is not ASCII, go respell_all's way (_substitute, below).
-    swapping = (fast & (SHORTHAND | TEXTING)) != 0
+    # (after the start variant). Apostrophes and commas are dropped after, not before as respell_all does,
+    # which gives the same text except where swap_hazards says otherwise (and respell_all's regex could see
+    # a shorthand across a line break run on): such texts go respell_all's way (_substitute, below).
     hazards = corpus.swap_hazards
-    by_regex = by_string | (
-        swapping
-        & (
-            ((fast & (APOSTROPHES | COMMAS)) != 0)
-            | (np.searchsorted(hazards, end) > np.searchsorted(hazards, begin))
-        )
-    )
+    swapping = (fast & (SHORTHAND | TEXTING)) != 0
+    by_regex = by_string | (swapping & (np.searchsorted(hazards, end) > np.searchsorted(hazards, begin)))
     swaps = [
         _swaps_within(words, np.flatnonzero(((fast & variant) != 0) & ~by_regex), begin, end, at, base)
         for words, variant, base in (

@@ -159,10 +159,21 @@ def test_respelling_spans_at_the_edges() -> None:
         "Kind",
         "Of thanks ok",
         "Okay bye",
+        "so 'you' said ok, you,are 'sure' thanks",
+        "you're right, thanks, people's choice",
     ]
     corpus = build_corpus("edges", [[lines, lines[::-1]], [lines[3:], lines[:3]]], load_word_filter())
     assert corpus.utterances == 3 * len(lines)
-    assert corpus.swap_hazards.size == 4  # "going" / "to" and "Kind" / "Of", in two turns each
+    hazards = corpus.swap_hazards.tolist()
+    for line, hazard in [
+        ("Ai! i think so", False),
+        ("Because you,are 'you' and people's thanks'", True),  # ends with an apostrophe
+        ("so 'you' said ok, you,are 'sure' thanks", True),  # dropping either makes or unmakes a word
+        ("you're right, thanks, people's choice", False),  # dropping both changes no word
+        ("I am going", True),  # at its line break: "going" / "to"
+    ]:
+        u = lines.index(line)  # in the first turn
+        assert any(corpus.offsets[u] <= at < corpus.offsets[u + 1] for at in hazards) == hazard, line
     turns = np.arange(corpus.turns)
     last = corpus.turn_start[turns + 1] - 1
     for seed in range(40):
@@ -189,4 +200,6 @@ def test_word_swaps_are_where_the_regexes_swap() -> None:
     assert word_swaps(blob, SHORTHAND).tolist() == [0 << bits | 0, 22 << bits | 15]  # "Going to", "thanks"
     assert word_swaps(blob, TEXTING).tolist() == [13 << bits | 2, 17 << bits | 0]  # "are", "you"
     assert swap_hazards(blob).tolist() == [blob.index(b"\nof")]  # "Kind" / "of" on separate lines
+    # Dropping apostrophes makes "you" a word; dropping commas unmakes "are"; "you're" stays no match.
+    assert swap_hazards(b"say 'you' ok\nyou,are\nyou're here, ok\n").tolist() == [0, 13]
     assert word_swaps("é you\n".encode(), TEXTING).tolist() == [3 << bits]  # byte offsets
