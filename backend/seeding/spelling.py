@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -98,6 +98,9 @@ _SWAP_LENGTHS = np.array([len(word) for word in (*SHORTHANDS, *TEXTING_WORDS)]) 
 SWAP_WORD_BITS = 5  # word_swaps: the low bits hold the word's number in its table
 _SWAP_WORDS = 1 << SWAP_WORD_BITS
 assert max(len(SHORTHANDS), len(TEXTING_WORDS)) <= _SWAP_WORDS
+# Shorthand and texting matches never overlap (respell_spans swaps both in one pass): no texting word is a
+# word of a shorthand phrase.
+assert not set(TEXTING_WORDS) & {word for phrase in SHORTHANDS for word in phrase.split()}
 
 
 def _byte_set(members: bytes) -> npt.NDArray[np.bool_]:
@@ -224,8 +227,8 @@ def suffix_flags(flags: IntArray, turn_start: IntArray) -> IntArray:
 
 
 def applicable(
-    flags: npt.NDArray[np.integer],
-    suffix: npt.NDArray[np.integer],
+    flags: npt.NDArray[np.integer[Any]],
+    suffix: npt.NDArray[np.integer[Any]],
     first: IntArray,
     last: IntArray,
     english: bool,

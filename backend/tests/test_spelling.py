@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from backend.seeding import spelling
 from backend.seeding.corpus import Corpus, build_corpus, load_corpus, load_word_filter
@@ -118,10 +119,13 @@ def _spans_respelt_both_ways(corpus: Corpus, first: np.ndarray, last: np.ndarray
     assert fast == texts
 
 
-def test_respelling_spans_matches_respelling_texts() -> None:
-    corpus = load_corpus("en_US")
+@pytest.mark.parametrize("locale", ["en_US", "es_ES", "ru_RU", "ja_JP"])
+def test_respelling_spans_matches_respelling_texts(locale: str) -> None:
+    """Every variant on every text, whatever its script (the English-only ones too: respell_spans does not
+    rely on the corpus being English or ASCII)."""
+    corpus = load_corpus(locale)
     rng = np.random.default_rng(11)
-    turns = rng.choice(corpus.turns, 60_000, replace=False)
+    turns = rng.choice(corpus.turns, min(60_000, corpus.turns), replace=False)
     count = corpus.turn_start[turns + 1] - corpus.turn_start[turns]
     last = corpus.turn_start[turns + 1] - 1
     # A paragraph from a random utterance of the turn to its end, or a single utterance.
