@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 BLOCKED_WORDS_FILE = Path(__file__).with_name("data") / "blocked_words.txt"
 # Bump when the compact form or the way it is built changes (spelling.utterance_flags included): older
 # caches are then ignored.
-CORPUS_FORMAT = "11"
+CORPUS_FORMAT = "12"
 CACHE_ENV = "CHAT_SEED_CACHE_DIR"
 CHITCHAT = "chitchat-dataset"
 CHATTERBOT = "chatterbot-corpus"
@@ -106,9 +106,9 @@ class Corpus:
     conversation_start: IntArray
     spelling: npt.NDArray[np.uint16]  # per utterance: the spelling variants that apply to it (spelling.py)
     spelling_to_turn_end: npt.NDArray[np.uint16]  # per utterance: spelling.suffix_flags
-    i_words: IntArray  # byte offsets of the "i" words in text: spelling.i_word_offsets
-    shorthands: IntArray  # where the shorthand variant swaps words: spelling.word_swaps
-    texting_words: IntArray  # where the texting variant swaps words: spelling.word_swaps
+    i_words: spelling.Offsets  # byte offsets of the "i" words in text: spelling.i_word_offsets
+    shorthands: spelling.Offsets  # where the shorthand variant swaps words: spelling.word_swaps
+    texting_words: spelling.Offsets  # where the texting variant swaps words: spelling.word_swaps
     swap_hazards: IntArray  # where those may not hold: spelling.swap_hazards
 
     @property

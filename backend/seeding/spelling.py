@@ -28,6 +28,8 @@ import numpy.typing as npt
 
 from backend.seeding.keyed import IntArray
 
+Offsets = npt.NDArray[np.int32] | npt.NDArray[np.int64]  # int32 where the corpus is small enough
+
 # (name, share of texts written that way where the mask alone decides), in the order replay bits go to them.
 VARIANTS = (
     ("end", 0.35),  # a final ".", "?" or "!" dropped (not an ellipsis), or "." added after a letter or digit
@@ -139,13 +141,13 @@ def utterance_flags(text: str) -> int:
     return flags
 
 
-def i_word_offsets(blob: bytes) -> IntArray:
+def i_word_offsets(blob: bytes) -> Offsets:
     """Byte offsets of the "i" / "I" words in a corpus blob (utterances separated by newlines), ascending."""
     text = blob.decode()
-    return _byte_offsets(blob, text, [m.start() for m in _I_WORD.finditer(text)])
+    return _compact(_byte_offsets(blob, text, [m.start() for m in _I_WORD.finditer(text)]), len(blob))
 
 
-def word_swaps(blob: bytes, variant: int) -> IntArray:
+def word_swaps(blob: bytes, variant: int) -> Offsets:
     """Where the SHORTHAND or TEXTING variant swaps a word in a corpus blob, ascending, each as its byte
     offset << SWAP_WORD_BITS | the number of the word in its table (SHORTHANDS, TEXTING_WORDS). Only ASCII
     matches are kept (the others are among swap_hazards), so a match is as long as its word."""
@@ -154,7 +156,13 @@ def word_swaps(blob: bytes, variant: int) -> IntArray:
     number = {word: n for n, word in enumerate(table)}
     found = [(m.start(), number[m[1].lower()]) for m in pattern.finditer(text) if m[0].isascii()]
     starts = _byte_offsets(blob, text, [start for start, _ in found])
-    return (starts << SWAP_WORD_BITS) | np.array([n for _, n in found], dtype=np.int64)  # type: ignore[no-any-return]
+    swaps = (starts << SWAP_WORD_BITS) | np.array([n for _, n in found], dtype=np.int64)
+    return _compact(swaps, len(blob) << SWAP_WORD_BITS)
+
+
+def _compact(values: IntArray, largest: int) -> Offsets:
+    """values as int32 where they are all below 2**31 (largest bounds them): half the cache and page-ins."""
+    return values.astype(np.int32) if largest < 2**31 else values
 
 
 def swap_hazards(blob: bytes) -> IntArray:
@@ -308,11 +316,11 @@ class CorpusText(Protocol):
     @property
     def utterance_start(self) -> IntArray: ...
     @property
-    def i_words(self) -> IntArray: ...  # i_word_offsets(blob)
+    def i_words(self) -> Offsets: ...  # i_word_offsets(blob)
     @property
-    def shorthands(self) -> IntArray: ...  # word_swaps(blob, SHORTHAND)
+    def shorthands(self) -> Offsets: ...  # word_swaps(blob, SHORTHAND)
     @property
-    def texting_words(self) -> IntArray: ...  # word_swaps(blob, TEXTING)
+    def texting_words(self) -> Offsets: ...  # word_swaps(blob, TEXTING)
     @property
     def swap_hazards(self) -> IntArray: ...  # swap_hazards(blob)
 
@@ -432,10 +440,11 @@ def _respell_chunk(
     return texts
 
 
-def _within(positions: IntArray, low: IntArray, high: IntArray) -> tuple[IntArray, IntArray]:
+def _within(positions: Offsets, low: IntArray, high: IntArray) -> tuple[IntArray, Offsets]:
     """The sorted positions in [low[j], high[j]) for each j, concatenated, and the j each belongs to."""
-    first = np.searchsorted(positions, low)
-    count = np.searchsorted(positions, high) - first
+    # Bounds in the positions' type: else numpy would widen (copy) all the positions on every call.
+    first = np.searchsorted(positions, low.astype(positions.dtype))
+    count = np.searchsorted(positions, high.astype(positions.dtype)) - first
     return np.repeat(np.arange(len(low)), count), positions[_ranges(first, count)]
 
 
@@ -443,8 +452,8 @@ def _swaps_within(
     swaps: IntArray, which: IntArray, begin: IntArray, end: IntArray, at: IntArray, base: int
 ) -> tuple[IntArray, IntArray]:
     """For the word_swaps in the spans `which`: their offsets in the buffer, and word numbers + base."""
-    first = np.searchsorted(swaps, begin[which] << SWAP_WORD_BITS)
-    count = np.searchsorted(swaps, end[which] << SWAP_WORD_BITS) - first
+    first = np.searchsorted(swaps, (begin[which] << SWAP_WORD_BITS).astype(swaps.dtype))
+    count = np.searchsorted(swaps, (end[which] << SWAP_WORD_BITS).astype(swaps.dtype)) - first
     owner = np.repeat(which, count)
     found = swaps[_ranges(first, count)]
     return (found >> SWAP_WORD_BITS) - begin[owner] + at[owner], (found & (_SWAP_WORDS - 1)) + base
