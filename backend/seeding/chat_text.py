@@ -48,6 +48,15 @@ VOCATIVE = 0.08  # the addressee's first name in front: "Sam, ..."
 QUIRK_SHARES = (ALL_LOWER, LAUGH, TYPO, VOCATIVE)
 ALL_LOWER_BIT, LAUGH_BIT, TYPO_BIT, VOCATIVE_BIT = (1 << i for i in range(len(QUIRK_SHARES)))
 LAUGHS = ("lol", "haha", "hahaha", "lmao", "hehe", ":D")
+MENTION, OPENER, LINK, CODE, CODE_BLOCK, EMOJI_KIND, BOLD = range(
+    len(DECORATIONS)
+)  # decoration kinds, by band
+# What each decoration or quirk adds, ready to concatenate.
+_LAUGH_ENDINGS = tuple(f" {laugh}" for laugh in LAUGHS)
+_OPENER_PREFIXES = tuple(f"{opener} " for opener in OPENERS)
+_EMOJI_ENDINGS = tuple(f" {emoji}" for emoji in EMOJI)
+_CODE_ENDINGS = tuple(f" `{snippet}`" for snippet in CODE_SNIPPETS)
+_CODE_BLOCK_ENDINGS = tuple(f"\n```\n{block}\n```" for block in CODE_BLOCKS)
 LATER_START = 0.4  # a paragraph of three utterances or more starts at a later one
 _LONG_WORD = re.compile(r"[a-z]{5,}")
 _EMPHASIS = re.compile(r"[^\W\d_]{4,}")  # a word worth putting in bold
@@ -97,51 +106,84 @@ def message_texts(
     offsets = corpus.utterance_start
     start_utterance = np.where(whole, first + skip, single)
     last_utterance = np.where(whole, first + count - 1, single)
-    begin = offsets[start_utterance].tolist()
-    end = (offsets[last_utterance + 1] - 1).tolist()  # the last newline left out
     kind = np.searchsorted(decoration_bands(rich), draws.decoration, side="right")
     quirks = _gates(draws.style, QUIRK_SHARES)
     usable = spelling.applicable(
-        corpus.spelling.astype(np.int64),
-        corpus.spelling_to_turn_end.astype(np.int64),
-        start_utterance,
-        last_utterance,
-        english,
+        corpus.spelling, corpus.spelling_to_turn_end, start_utterance, last_utterance, english
     )
     mask = _gates(draws.text_mask(offsets[start_utterance]), spelling.VARIANT_SHARES)
     chosen = spelling.choose(usable, mask, draws.replay)
-    breaks = (draws.style >> np.uint64(48)).astype(np.int64).tolist()
-    pick = (draws.pick >> np.uint64(8)).astype(np.int64).tolist()
-    spot = (draws.pick >> np.uint64(40)).astype(np.int64).tolist()
-    blob, undecorated = corpus.blob, len(DECORATIONS)
-    texts = [blob[a:b].decode() for a, b in zip(begin, end, strict=True)]
-    spelling.respell_all(texts, chosen, breaks)
-    # Quirks, then decorations, each over only the messages that take one.
-    for i, quirk in zip(np.flatnonzero(quirks).tolist(), quirks[quirks != 0].tolist(), strict=True):
-        texts[i] = _quirk(texts[i], quirk, pick[i], spot[i], addressee_name, i)
-    decorated = np.flatnonzero(kind < undecorated)
-    for i, decoration in zip(decorated.tolist(), kind[decorated].tolist(), strict=True):
-        if decoration == 0:
-            texts[i] = f"@{addressee_name(i)} {texts[i]}"
-        else:
-            texts[i] = _decorate(texts[i], decoration, pick[i], topics, english)
+    breaks = (draws.style >> np.uint64(48)).astype(np.int64)
+    pick = (draws.pick >> np.uint64(8)).astype(np.int64)
+    texts = spelling.respell_spans(corpus, start_utterance, last_utterance, chosen, breaks)
+    # Quirks, in this order within a message, then decorations (at most one per message). Each pass goes over
+    # only the messages that take it: a Python call per message would cost more than the edit itself.
+    for i in np.flatnonzero(quirks & ALL_LOWER_BIT).tolist():
+        texts[i] = texts[i].lower()
+    typos = np.flatnonzero(quirks & TYPO_BIT)
+    for i, spot in zip(
+        typos.tolist(), (draws.pick[typos] >> np.uint64(40)).astype(np.int64).tolist(), strict=True
+    ):
+        texts[i] = _typo(texts[i], spot)
+    _append(texts, np.flatnonzero(quirks & LAUGH_BIT), _LAUGH_ENDINGS, pick)
+    for i in np.flatnonzero(quirks & VOCATIVE_BIT).tolist():
+        texts[i] = _vocative(texts[i], addressee_name(i))
+    for i in np.flatnonzero(kind == MENTION).tolist():
+        texts[i] = f"@{addressee_name(i)} {texts[i]}"
+    if english:
+        _prepend(texts, np.flatnonzero(kind == OPENER), _OPENER_PREFIXES, pick)
+    else:  # openers are English: an emoji instead
+        _append(texts, np.flatnonzero(kind == OPENER), _EMOJI_ENDINGS, pick)
+    links = np.flatnonzero(kind == LINK)
+    for i, p in zip(links.tolist(), pick[links].tolist(), strict=True):
+        host, topic = LINK_HOSTS[p % len(LINK_HOSTS)], topics[p % len(topics)]
+        texts[i] = f"{texts[i]} {host}/{topic}/{p % 9973}"
+    _append(texts, np.flatnonzero(kind == CODE), _CODE_ENDINGS, pick)
+    _append(texts, np.flatnonzero(kind == CODE_BLOCK), _CODE_BLOCK_ENDINGS, pick)
+    _append(texts, np.flatnonzero(kind == EMOJI_KIND), _EMOJI_ENDINGS, pick)
+    bold = np.flatnonzero(kind == BOLD)
+    for i, p in zip(bold.tolist(), pick[bold].tolist(), strict=True):
+        texts[i] = _bold(texts[i], p)
     return texts
 
 
-def _quirk(text: str, quirk: int, pick: int, spot: int, addressee_name: Callable[[int], str], i: int) -> str:
-    if quirk & ALL_LOWER_BIT:
-        text = text.lower()
-    if quirk & TYPO_BIT:
-        words = [m.start() for m in _LONG_WORD.finditer(text)]
-        if words:
-            at = words[spot % len(words)] + 1 + (spot >> 8) % 3  # within the word's first five letters
-            text = f"{text[:at]}{text[at + 1]}{text[at]}{text[at + 2 :]}"
-    if quirk & LAUGH_BIT:
-        text = f"{text} {LAUGHS[pick % len(LAUGHS)]}"
-    if quirk & VOCATIVE_BIT:
-        keep = text[:2] in ("I ", "I'") or not text[1:2].islower()  # "I", "OK", "NASA" stay as they are
-        text = f"{addressee_name(i)}, {text if keep else text[:1].lower() + text[1:]}"
-    return text
+def _typo(text: str, spot: int) -> str:
+    """Two neighbouring letters swapped in one of the text's longer words (spot picks which, and where)."""
+    words = [m.start() for m in _LONG_WORD.finditer(text)]
+    if not words:
+        return text
+    at = words[spot % len(words)] + 1 + (spot >> 8) % 3  # within the word's first five letters
+    return f"{text[:at]}{text[at + 1]}{text[at]}{text[at + 2 :]}"
+
+
+def _vocative(text: str, name: str) -> str:
+    """The addressee's name in front, the text's first letter lower-cased after it unless that would read
+    wrong: "I", "OK", "NASA" stay as they are."""
+    keep = text[:2] in ("I ", "I'") or not text[1:2].islower()
+    return f"{name}, {text if keep else text[:1].lower() + text[1:]}"
+
+
+def _bold(text: str, pick: int) -> str:
+    """One word worth it (pick decides which) in bold, else the whole text."""
+    words = list(_EMPHASIS.finditer(text))
+    if not words:
+        return f"**{text}**"
+    word = words[pick % len(words)]
+    return f"{text[: word.start()]}**{word.group()}**{text[word.end() :]}"
+
+
+def _append(texts: list[str], which: IntArray, endings: tuple[str, ...], pick: IntArray) -> None:
+    """texts[i] += endings[pick[i] % len(endings)] for each i in which."""
+    chosen = [endings[e] for e in (pick[which] % len(endings)).tolist()]
+    for i, ending in zip(which.tolist(), chosen, strict=True):
+        texts[i] += ending
+
+
+def _prepend(texts: list[str], which: IntArray, prefixes: tuple[str, ...], pick: IntArray) -> None:
+    """texts[i] = prefixes[pick[i] % len(prefixes)] + texts[i] for each i in which."""
+    chosen = [prefixes[e] for e in (pick[which] % len(prefixes)).tolist()]
+    for i, prefix in zip(which.tolist(), chosen, strict=True):
+        texts[i] = prefix + texts[i]
 
 
 def _gates(draw: UInt64Array, shares: Sequence[float]) -> IntArray:
@@ -159,24 +201,3 @@ def _byte(draw: UInt64Array, byte: int) -> IntArray:
 def _share_of(draw: UInt64Array, byte: int) -> FloatArray:
     """Byte `byte` of each draw as a share in [0, 1)."""
     return _byte(draw, byte) / 256.0  # type: ignore[no-any-return]
-
-
-def _decorate(text: str, kind: int, p: int, topics: Sequence[str], english: bool) -> str:
-    if kind == 1:
-        return f"{OPENERS[p % len(OPENERS)]} {text}" if english else f"{text} {EMOJI[p % len(EMOJI)]}"
-    if kind == 2:
-        host, topic = LINK_HOSTS[p % len(LINK_HOSTS)], topics[p % len(topics)]
-        return f"{text} {host}/{topic}/{p % 9973}"
-    if kind == 3:
-        return f"{text} `{CODE_SNIPPETS[p % len(CODE_SNIPPETS)]}`"
-    if kind == 4:
-        return f"{text}\n```\n{CODE_BLOCKS[p % len(CODE_BLOCKS)]}\n```"
-    if kind == 5:
-        return f"{text} {EMOJI[p % len(EMOJI)]}"
-    if kind == 6:
-        words = list(_EMPHASIS.finditer(text))
-        if not words:
-            return f"**{text}**"
-        word = words[p % len(words)]
-        return f"{text[: word.start()]}**{word.group()}**{text[word.end() :]}"
-    return text

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 BLOCKED_WORDS_FILE = Path(__file__).with_name("data") / "blocked_words.txt"
 # Bump when the compact form or the way it is built changes (spelling.utterance_flags included): older
 # caches are then ignored.
-CORPUS_FORMAT = "7"
+CORPUS_FORMAT = "12"
 CACHE_ENV = "CHAT_SEED_CACHE_DIR"
 CHITCHAT = "chitchat-dataset"
 CHATTERBOT = "chatterbot-corpus"
@@ -106,6 +106,10 @@ class Corpus:
     conversation_start: IntArray
     spelling: npt.NDArray[np.uint16]  # per utterance: the spelling variants that apply to it (spelling.py)
     spelling_to_turn_end: npt.NDArray[np.uint16]  # per utterance: spelling.suffix_flags
+    i_words: spelling.Offsets  # byte offsets of the "i" words in text: spelling.i_word_offsets
+    shorthands: spelling.Offsets  # where the shorthand variant swaps words: spelling.word_swaps
+    texting_words: spelling.Offsets  # where the texting variant swaps words: spelling.word_swaps
+    swap_hazards: IntArray  # where those may not hold: spelling.swap_hazards
 
     @property
     def conversations(self) -> int:
@@ -296,6 +300,8 @@ def build_corpus(source: str, conversations: Iterable[Conversation], word_filter
             turn_start.append(len(utterance_start) - 1)
         conversation_start.append(len(turn_start) - 1)
     text = b"".join(chunks)
+    if b"\x00" in text:  # spelling.respell_spans separates texts by NULs (and PostgreSQL text refuses them)
+        raise ValueError(f"the {source} corpus holds a NUL character")
     flags = np.array(
         [spelling.utterance_flags(text[a : b - 1].decode()) for a, b in itertools.pairwise(utterance_start)],
         dtype=np.int64,
@@ -309,10 +315,25 @@ def build_corpus(source: str, conversations: Iterable[Conversation], word_filter
         conversation_start=np.array(conversation_start, dtype=np.int64),
         spelling=flags.astype(np.uint16),
         spelling_to_turn_end=spelling.suffix_flags(flags, turns).astype(np.uint16),
+        i_words=spelling.i_word_offsets(text),
+        shorthands=spelling.word_swaps(text, spelling.SHORTHAND),
+        texting_words=spelling.word_swaps(text, spelling.TEXTING),
+        swap_hazards=spelling.swap_hazards(text),
     )
 
 
-_ARRAYS = ("text", "utterance_start", "turn_start", "conversation_start", "spelling", "spelling_to_turn_end")
+_ARRAYS = (
+    "text",
+    "utterance_start",
+    "turn_start",
+    "conversation_start",
+    "spelling",
+    "spelling_to_turn_end",
+    "i_words",
+    "shorthands",
+    "texting_words",
+    "swap_hazards",
+)
 
 
 def cache_roots() -> list[Path]:
