@@ -661,7 +661,8 @@ def column_codecs(url: str) -> dict[str, tuple[str, ...]]:
 def _encoder(
     formats: tuple[str, ...], types: dict[str, tuple[str, ...]] | None
 ) -> Callable[[Batch], dict[str, bytes]]:
-    """Encode a batch the way each writer would, pickling the SQLite writer's rows to store them."""
+    """Encode a batch the way each writer takes it: COPY data for PostgreSQL; for SQLite the row tuples,
+    pickled to store them (the limit unpickles them untimed and times only the writer's executemany)."""
 
     def encode(batch: Batch) -> dict[str, bytes]:
         encoded = {}
@@ -780,7 +781,10 @@ def _load_table(writer: PostgresWriter | SqliteWriter, fmt: str, table: str, pat
     seconds, statements = 0.0, 0
     for payload in chunks:
         started = time.perf_counter()
-        writer.write(table, payload)
+        if isinstance(writer, SqliteWriter):
+            writer.write_rows(table, payload)  # the row tuples, as executemany takes them
+        else:
+            writer.write(table, payload)
         seconds += time.perf_counter() - started
         statements += 1
     return seconds, statements

@@ -332,11 +332,12 @@ def _messages(
         text_mask=lambda text_start: k.bits(MESSAGES, "text_variant", text_start),
     )
     mentioned = member_users[history.addressee]
+    names = users.arrays(ds).mention_names
     contents = message_texts(
         a.corpus,
         history.corpus_turn,
         draws,
-        lambda i: users.first_name(ds, int(mentioned[i])),
+        lambda i: names[mentioned[i]],
         ds.pools.topics,
         ds.english,
         o.rich_text,

@@ -32,6 +32,7 @@ class UserArrays:
     n_scripted: int  # the first n_scripted users are the scenario's
     first_slugs: list[str]
     last_slugs: list[str]
+    mention_names: list[str]  # per user index: the first name a mention or a vocative uses
 
 
 def count(ds: Dataset) -> int:
@@ -46,6 +47,12 @@ def prepare(ds: Dataset) -> UserArrays:
     created[: ds.script.n_users] = ds.script.user_created
     # Distinct (first, family) pairs for distinct users, as far as the locale's name lists go.
     first, last = name_indexes(ds.options.seed, idx, len(ds.pools.first_names), len(ds.pools.last_names))
+    # Looked up for every mention: a list built once, before the workers fork, spares a call per message.
+    mention_names = [ds.pools.first_names[f] for f in first.tolist()]
+    for u in range(ds.script.n_users):
+        name = ds.script.user_value(u, "name")
+        if isinstance(name, str):
+            mention_names[u] = name.split()[0]
     return UserArrays(
         created=created,
         first_name=first,
@@ -55,6 +62,7 @@ def prepare(ds: Dataset) -> UserArrays:
         n_scripted=ds.script.n_users,
         first_slugs=[slug(name) for name in ds.pools.first_names],
         last_slugs=[slug(name) for name in ds.pools.last_names],
+        mention_names=mention_names,
     )
 
 
@@ -83,14 +91,6 @@ def display_name(ds: Dataset, u: int) -> str:
         return name
     users = arrays(ds)
     return ds.pools.full_name(users.first_name[u], users.last_name[u])
-
-
-def first_name(ds: Dataset, u: int) -> str:
-    """User index u's first name, as a mention would use it."""
-    name = _scripted(ds, u, "name")
-    if isinstance(name, str):
-        return name.split()[0]
-    return ds.pools.first_names[arrays(ds).first_name[u]]
 
 
 def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
