@@ -23,6 +23,7 @@ import importlib.metadata
 import itertools
 import json
 import logging
+import mmap
 import os
 import re
 import shutil
@@ -126,7 +127,13 @@ class Corpus:
     @cached_property
     def blob(self) -> bytes:
         """The text as one bytes object (per process): slicing it is cheaper than slicing the array."""
-        return self.text.tobytes()
+        blob = self.text.tobytes()
+        # Copying read the whole memory-mapped file in: drop those pages from this process (they count in its
+        # memory until then, beside the copy; a later read of the array maps them again from the file).
+        mapped = getattr(self.text, "_mmap", None)  # np.memmap's mmap.mmap
+        if isinstance(mapped, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            mapped.madvise(mmap.MADV_DONTNEED)
+        return blob
 
     @cached_property
     def multi_utterance_share(self) -> float:
