@@ -10,8 +10,9 @@ alternate, A first), each turn one or more utterances. Sources, by the locale's 
 
 A turn holding a word from data/blocked_words.txt (profanity, slurs) is dropped, and its conversation is
 split there into two, so no kept turn answers a dropped one. The result is stored as numpy arrays (a
-UTF-8 blob, the offsets of utterances, turns and conversations, and the spelling variants that apply to each
-utterance) in a cache directory keyed by the source, its pinned version and the word list (beside the Python
+UTF-8 blob, the offsets of utterances, turns and conversations, the spelling variants that apply to each
+utterance, and where in the blob the "i", shorthand and texting words are, for spelling.respell_spans) in a
+cache directory keyed by the source, its pinned version and the word list (beside the Python
 environment, else in the temp directory, or in $CHAT_SEED_CACHE_DIR), so a run maps a few megabytes instead
 of parsing a 40 MB JSON file. The arrays are opened memory-mapped: worker processes share the pages.
 """
@@ -23,6 +24,7 @@ import importlib.metadata
 import itertools
 import json
 import logging
+import mmap
 import os
 import re
 import shutil
@@ -126,7 +128,13 @@ class Corpus:
     @cached_property
     def blob(self) -> bytes:
         """The text as one bytes object (per process): slicing it is cheaper than slicing the array."""
-        return self.text.tobytes()
+        blob = self.text.tobytes()
+        # Copying read the whole memory-mapped file in: drop those pages from this process (they count in its
+        # memory until then, beside the copy; a later read of the array maps them again from the file).
+        mapped = getattr(self.text, "_mmap", None)  # np.memmap's mmap.mmap
+        if isinstance(mapped, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            mapped.madvise(mmap.MADV_DONTNEED)
+        return blob
 
     @cached_property
     def multi_utterance_share(self) -> float:

@@ -108,3 +108,18 @@ def test_unwritable_cache_still_gives_the_corpus(tmp_path: Path, monkeypatch: py
         assert load_corpus("es_ES").conversations > 0
     finally:
         load_corpus.cache_clear()
+
+
+def test_the_blob_is_the_text_and_the_array_still_reads_after_it() -> None:
+    """Building the blob drops the mapped file's pages from the process; the array maps them again."""
+    source, detail = source_for("en_US")
+    load_corpus("en_US")  # cached by now
+    key = corpus_module.cache_key(source, detail)
+    fresh = next(
+        loaded
+        for root in corpus_module.cache_roots()
+        if (loaded := corpus_module._load_cached(root / key, source)) is not None
+    )
+    blob = fresh.blob
+    assert fresh.text[-100:].tobytes() == blob[-100:]
+    assert fresh.text.tobytes() == blob
