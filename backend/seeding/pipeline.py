@@ -31,7 +31,6 @@ Encoded = tuple[str, Any, int]  # (table, payload, rows)
 PARALLEL_MIN_ROWS = 200_000
 # A task's encoded bytes (about CHUNK_ROWS rows) take a few MB; larger ones go through the pipe.
 SLOT_BYTES = 16 << 20
-WORKER_NICENESS = 5
 
 _worker_dataset: Dataset | None = None
 _worker_encode: Callable[[Batch], Any] | None = None
@@ -92,9 +91,6 @@ def _worker_init() -> None:
     # The parent handles Ctrl-C (and a benchmark's SIGTERM): it rolls back and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # Workers run ahead of the writer, which is the run's critical path (and SQLite's is in the parent):
-    # where they compete for a core, the parent and the database server go first.
-    os.nice(WORKER_NICENESS)
 
 
 def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], Any]) -> Iterator[Encoded]:

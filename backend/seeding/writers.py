@@ -171,13 +171,19 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
     lengths = [np.full(n, -1, dtype=np.int64) for _ in values]
     if not ordered:
         return lengths, np.zeros(0, dtype=np.uint8)
-    # One encode of the values joined by NULs (PostgreSQL text cannot hold one): the NULs give the lengths.
-    raw = np.frombuffer(_SEPARATOR.join(map(str, ordered)).encode(), dtype=np.uint8)
-    separator = raw == 0
-    ends = np.flatnonzero(separator)
-    if len(ends) != len(ordered) - 1:
+    try:
+        joined = "".join(ordered)
+    except TypeError:  # a value that is not a string: written as its text
+        ordered = [str(v) for v in ordered]
+        joined = "".join(ordered)
+    if _SEPARATOR in joined:
         raise ValueError("a text value holds a NUL character, which PostgreSQL cannot store")
-    sizes = np.diff(np.r_[-1, ends, len(raw)]) - 1
+    raw = np.frombuffer(joined.encode(), dtype=np.uint8)
+    # A value's UTF-8 length is its length unless it holds a non-ASCII character (one encode each of those).
+    sizes = np.fromiter(map(len, ordered), np.int64, len(ordered))
+    if len(raw) != len(joined):
+        for i in np.flatnonzero(~np.fromiter(map(str.isascii, ordered), bool, len(ordered))).tolist():
+            sizes[i] = len(ordered[i].encode())
     present = np.ones((n, len(values)), dtype=bool)
     for c, null in enumerate(nulls):
         if null is not None:
@@ -186,7 +192,7 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
     by_cell[present] = sizes  # row-major, as `ordered` is
     for c in range(len(values)):
         lengths[c] = by_cell[:, c]
-    return lengths, raw[~separator]
+    return lengths, raw
 
 
 def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:

@@ -173,3 +173,15 @@ def test_array_columns_load_as_their_python_values(pg_url: str) -> None:
             assert str(loaded[2].c) == "2026-05-28 20:26:40.123456+00:00"
     finally:
         engine.dispose()
+
+
+def test_text_lengths_are_utf8_byte_lengths_and_other_values_are_written_as_text() -> None:
+    batch = Batch("t", [["é", 12, "🎉x", "plain"]])
+    payload = encode_copy_binary_rows(batch, ["text"])
+    values = []
+    at = 0
+    while at < len(payload):
+        size = struct.unpack_from(">i", payload, at + 2)[0]
+        values.append(payload[at + 6 : at + 6 + size].decode())
+        at += 6 + size
+    assert values == ["é", "12", "🎉x", "plain"]
