@@ -242,7 +242,9 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
         columns = np.arange(4)[None, :]
         source = np.where(columns < n, (columns + 1) % n, columns)
         part[rotate] = np.take_along_axis(part[rotate], source, axis=1)
-        author = part[turn_session, slot]
+        # Only the rotated sessions' speakers change, and a session's turns are consecutive.
+        turns = np.repeat(first_turn[rotate], session_turns[rotate]) + repeat_ranges(session_turns[rotate])
+        author[turns] = part[turn_session[turns], slot[turns]]
     # A reply by the parent's author goes to another participant who did not speak just before or just after;
     # with two participants there is no such one, and the author answers back in their own thread.
     parent_turn = np.flatnonzero(reply_no == 0)[turn_top] if len(turn_top) else turn_top
