@@ -113,14 +113,13 @@ def binary_codec(type_name: str) -> str | None:
     return BINARY_CODECS.get(type_name)
 
 
-def _binary_fixed(values: Column, codec: str) -> tuple[IntArray, npt.NDArray[np.uint8]]:
-    """(lengths, rows x width bytes) of a fixed-width column; NULL rows get length -1 (their bytes unused)."""
+def _fixed_values(values: Column, codec: str) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_] | None]:
+    """A fixed-width column as numbers in the binary format's units (timestamps and dates counted from
+    2000-01-01), and where it is NULL (None: nowhere)."""
     n = len(values)
     nulls: npt.NDArray[np.bool_] | None
     if isinstance(values, np.ndarray):
         nulls = np.ma.getmaskarray(values) if isinstance(values, np.ma.MaskedArray) else None
-        if nulls is not None and not nulls.any():
-            nulls = None
         raw = np.ma.getdata(values)
         if raw.dtype.kind == "M":  # a timestamps() column: microseconds since 1970
             array = raw.astype("datetime64[us]").view(np.int64) - _EPOCH_2000_US
@@ -133,26 +132,19 @@ def _binary_fixed(values: Column, codec: str) -> tuple[IntArray, npt.NDArray[np.
             unit, epoch = ("us", _EPOCH_2000_US) if codec == "timestamp" else ("D", _EPOCH_2000_DAYS)
             filled = ["2000-01-01" if v is None else v for v in values] if nulls is not None else values
             array = np.array(filled, dtype=f"datetime64[{unit}]").astype(np.int64) - epoch
-        elif codec == "bool":
-            array = np.array(
-                [False if v is None else v for v in values] if nulls is not None else values, bool
-            )
         else:
-            array = np.array(
-                [0 if v is None else v for v in values] if nulls is not None else values, np.int64
-            )
+            zero = False if codec == "bool" else 0
+            filled = [zero if v is None else v for v in values] if nulls is not None else values
+            array = np.array(filled, bool if codec == "bool" else np.int64)
+    if nulls is not None and not nulls.any():
+        nulls = None
     if codec in _INT_BOUNDS and len(array):
+        low, high = _INT_BOUNDS[codec]
         checked = array if nulls is None else array[~nulls]
-        if len(checked) and (checked.min() < _INT_BOUNDS[codec][0] or checked.max() > _INT_BOUNDS[codec][1]):
-            raise ValueError(
-                f"a value does not fit the column's {codec}"
-            )  # as the text format would refuse it
-    encoded = array.astype(np.uint8 if codec == "bool" else _FIXED_DTYPES[codec])
-    width = encoded.dtype.itemsize
-    lengths = np.full(n, width, dtype=np.int64)
-    if nulls is not None:
-        lengths[nulls] = -1
-    return lengths, encoded.view(np.uint8).reshape(n, width)
+        # As the text format would refuse it, rather than wrap it round.
+        if len(checked) and (checked.min() < low or checked.max() > high):
+            raise ValueError(f"a value does not fit the column's {codec}")
+    return array, nulls
 
 
 def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.NDArray[np.uint8]]:
@@ -205,9 +197,10 @@ def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:
 def encode_copy_binary_rows(batch: Batch, codecs: Sequence[str]) -> bytes:
     """A batch's rows in COPY's binary format, without header and trailer; built column by column (numpy).
 
-    Every byte of a row but the text values' is fixed in place: the field count, each field's length and
-    the fixed-width values. Those go in one rows x width matrix; the text values' bytes come as one stream.
-    The output is the two streams merged by a byte mask (text or not), with no per-row or per-byte index.
+    Every byte of a row but the text values' has a fixed place: the field count, each field's length and
+    the fixed-width values. Those fill one record per row (a numpy structured array, big-endian fields);
+    the text values' bytes come as one stream. The output is the two streams merged by a byte mask (text or
+    not), with no per-row or per-byte index. A NULL fixed value's bytes are left out of its record's.
     """
     n = len(batch)
     if not n:
@@ -215,32 +208,37 @@ def encode_copy_binary_rows(batch: Batch, codecs: Sequence[str]) -> bytes:
     text_columns = [c for c, codec in enumerate(codecs) if codec == "text"]
     text_lengths, text_stream = _text_bytes([batch.columns[c] for c in text_columns], n)
     text_length_of = dict(zip(text_columns, text_lengths, strict=True))
-    fixed = {c: _binary_fixed(batch.columns[c], codec) for c, codec in enumerate(codecs) if codec != "text"}
-    width = 2 + sum(4 + (0 if codec == "text" else fixed[c][1].shape[1]) for c, codec in enumerate(codecs))
-    matrix = np.empty((n, width), dtype=np.uint8)
-    matrix[:, 0] = len(codecs) >> 8
-    matrix[:, 1] = len(codecs) & 0xFF
-    keep: npt.NDArray[np.bool_] | None = None  # bytes of the matrix to write, when a fixed value is NULL
-    # Per row, the segments in output order: a run of matrix bytes, a text value, a run, ..., a run.
-    segments = [np.full(n, 2, dtype=np.int64)]
-    at = 2
+    fields: list[tuple[str, str]] = [("count", ">i2")]
     for c, codec in enumerate(codecs):
-        lengths = text_length_of[c] if codec == "text" else fixed[c][0]
-        matrix[:, at : at + 4] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+        fields.append((f"length{c}", ">i4"))
+        if codec != "text":
+            fields.append((f"value{c}", "u1" if codec == "bool" else _FIXED_DTYPES[codec]))
+    records = np.empty(n, dtype=np.dtype(fields))
+    records["count"] = len(codecs)
+    width = records.dtype.itemsize
+    keep: npt.NDArray[np.bool_] | None = None  # bytes of the records to write, when a fixed value is NULL
+    # Per row, the segments in output order: a run of record bytes, a text value, a run, ..., a run.
+    segments = [np.full(n, 2, dtype=np.int64)]
+    for c, codec in enumerate(codecs):
         segments[-1] = segments[-1] + 4
-        at += 4
         if codec == "text":
-            segments += [np.maximum(lengths, 0), np.zeros(n, dtype=np.int64)]
+            records[f"length{c}"] = text_length_of[c]
+            segments += [np.maximum(text_length_of[c], 0), np.zeros(n, dtype=np.int64)]
             continue
-        data = fixed[c][1]
-        matrix[:, at : at + data.shape[1]] = data
-        null = lengths < 0
-        if null.any():
-            if keep is None:
-                keep = np.ones((n, width), dtype=bool)
-            keep[null, at : at + data.shape[1]] = False
-        segments[-1] = segments[-1] + np.maximum(lengths, 0)
-        at += data.shape[1]
+        values, nulls = _fixed_values(batch.columns[c], codec)
+        size = records.dtype[f"value{c}"].itemsize
+        records[f"value{c}"] = values
+        if nulls is None:
+            records[f"length{c}"] = size
+            segments[-1] = segments[-1] + size
+            continue
+        records[f"length{c}"] = np.where(nulls, -1, size)
+        segments[-1] = segments[-1] + np.where(nulls, 0, size)
+        if keep is None:
+            keep = np.ones((n, width), dtype=bool)
+        at = records.dtype.fields[f"value{c}"][1]  # type: ignore[index]
+        keep[nulls, at : at + size] = False
+    matrix = records.view(np.uint8).reshape(n, width)
     fixed_stream = matrix.reshape(-1) if keep is None else matrix[keep]
     if not text_columns:
         return fixed_stream.tobytes()  # type: ignore[no-any-return]
@@ -249,7 +247,8 @@ def encode_copy_binary_rows(batch: Batch, codecs: Sequence[str]) -> bytes:
     mask = np.repeat(is_text, sizes)
     out = np.empty(len(mask), dtype=np.uint8)
     out[mask] = text_stream
-    out[~mask] = fixed_stream
+    np.logical_not(mask, out=mask)
+    out[mask] = fixed_stream
     return out.tobytes()
 
 
