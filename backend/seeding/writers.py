@@ -151,40 +151,32 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
     """Per text column its lengths (-1 for NULL), and the UTF-8 bytes of every present value in output order
     (row by row, the columns in order within a row) with nothing between them."""
     values = [python_values(column) for column in columns]
-    nulls = [
-        np.fromiter((v is None for v in column), bool, n) if None in column else None for column in values
-    ]
-    if len(values) == 1:
-        ordered = values[0] if nulls[0] is None else [v for v in values[0] if v is not None]
-    elif all(null is None for null in nulls):
-        ordered = list(itertools.chain.from_iterable(zip(*values, strict=True)))
-    else:
-        ordered = [v for row in zip(*values, strict=True) for v in row if v is not None]
-    lengths = [np.full(n, -1, dtype=np.int64) for _ in values]
-    if not ordered:
-        return lengths, np.zeros(0, dtype=np.uint8)
+    ordered = (
+        values[0] if len(values) == 1 else list(itertools.chain.from_iterable(zip(*values, strict=True)))
+    )
+    present: npt.NDArray[np.bool_] | None = None  # rows x columns; None: no NULL anywhere
     try:
         joined = "".join(ordered)
-    except TypeError:  # a value that is not a string: written as its text
-        ordered = [str(v) for v in ordered]
+    except TypeError:  # a NULL, or a value that is not a string (written as its text)
+        present = np.array([[v is not None for v in column] for column in values], dtype=bool).T.reshape(
+            n, -1
+        )
+        ordered = [v if type(v) is str else str(v) for v in ordered if v is not None]
         joined = "".join(ordered)
-    if _SEPARATOR in joined:
+    encoded = joined.encode()
+    if b"\x00" in encoded:
         raise ValueError("a text value holds a NUL character, which PostgreSQL cannot store")
-    raw = np.frombuffer(joined.encode(), dtype=np.uint8)
     # A value's UTF-8 length is its length unless it holds a non-ASCII character (one encode each of those).
     sizes = np.fromiter(map(len, ordered), np.int64, len(ordered))
-    if len(raw) != len(joined):
+    if len(encoded) != len(joined):
         for i in np.flatnonzero(~np.fromiter(map(str.isascii, ordered), bool, len(ordered))).tolist():
             sizes[i] = len(ordered[i].encode())
-    present = np.ones((n, len(values)), dtype=bool)
-    for c, null in enumerate(nulls):
-        if null is not None:
-            present[:, c] = ~null
-    by_cell = np.full((n, len(values)), -1, dtype=np.int64)
-    by_cell[present] = sizes  # row-major, as `ordered` is
-    for c in range(len(values)):
-        lengths[c] = by_cell[:, c]
-    return lengths, raw
+    if present is None:
+        by_cell = sizes.reshape(n, len(values))
+    else:
+        by_cell = np.full((n, len(values)), -1, dtype=np.int64)
+        by_cell[present] = sizes  # row-major, as `ordered` is
+    return [by_cell[:, c] for c in range(len(values))], np.frombuffer(encoded, dtype=np.uint8)
 
 
 def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:
