@@ -661,8 +661,8 @@ def column_codecs(url: str) -> dict[str, tuple[str, ...]]:
 def _encoder(
     formats: tuple[str, ...], types: dict[str, tuple[str, ...]] | None
 ) -> Callable[[Batch], dict[str, bytes]]:
-    """Encode a batch the way each writer takes it: COPY data for PostgreSQL; for SQLite the row tuples,
-    pickled to store them (the limit unpickles them untimed and times only the writer's executemany)."""
+    """Encode a batch the way each writer would, pickling the SQLite writer's rows to store them (the limit
+    unpickles them untimed and times only the writer's executemany)."""
 
     def encode(batch: Batch) -> dict[str, bytes]:
         encoded = {}
@@ -672,7 +672,7 @@ def _encoder(
         if "copy" in formats:
             encoded["copy"] = encode_copy_text(batch)
         if "rows" in formats:
-            encoded["rows"] = pickle.dumps(batch.rows(), protocol=pickle.HIGHEST_PROTOCOL)
+            encoded["rows"] = pickle.dumps(SqliteWriter.encode(batch), protocol=pickle.HIGHEST_PROTOCOL)
         return encoded
 
     return encode
@@ -781,10 +781,7 @@ def _load_table(writer: PostgresWriter | SqliteWriter, fmt: str, table: str, pat
     seconds, statements = 0.0, 0
     for payload in chunks:
         started = time.perf_counter()
-        if isinstance(writer, SqliteWriter):
-            writer.write_rows(table, payload)  # the row tuples, as executemany takes them
-        else:
-            writer.write(table, payload)
+        writer.write(table, payload)
         seconds += time.perf_counter() - started
         statements += 1
     return seconds, statements

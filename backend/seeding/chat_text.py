@@ -48,9 +48,8 @@ VOCATIVE = 0.08  # the addressee's first name in front: "Sam, ..."
 QUIRK_SHARES = (ALL_LOWER, LAUGH, TYPO, VOCATIVE)
 ALL_LOWER_BIT, LAUGH_BIT, TYPO_BIT, VOCATIVE_BIT = (1 << i for i in range(len(QUIRK_SHARES)))
 LAUGHS = ("lol", "haha", "hahaha", "lmao", "hehe", ":D")
-MENTION, OPENER, LINK, CODE, CODE_BLOCK, EMOJI_KIND, BOLD = range(
-    len(DECORATIONS)
-)  # decoration kinds, by band
+# Decoration kinds, by band.
+MENTION, OPENER, LINK, CODE, CODE_BLOCK, EMOJI_KIND, BOLD = range(len(DECORATIONS))
 # What each decoration or quirk adds, ready to concatenate.
 _LAUGH_ENDINGS = tuple(f" {laugh}" for laugh in LAUGHS)
 _OPENER_PREFIXES = tuple(f"{opener} " for opener in OPENERS)

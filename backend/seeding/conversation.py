@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from backend.seeding.keyed import FloatArray, IntArray, Keyed, group_ranks, repeat_ranges, to_cdf
+from backend.seeding.keyed import FloatArray, IntArray, Keyed, group_ranks, ranges, repeat_ranges, to_cdf
 
 SECOND = 1_000_000
 MINUTE = 60 * SECOND
@@ -243,7 +243,7 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
         source = np.where(columns < n, (columns + 1) % n, columns)
         part[rotate] = np.take_along_axis(part[rotate], source, axis=1)
         # Only the rotated sessions' speakers change, and a session's turns are consecutive.
-        turns = np.repeat(first_turn[rotate], session_turns[rotate]) + repeat_ranges(session_turns[rotate])
+        turns = ranges(first_turn[rotate], session_turns[rotate])
         author[turns] = part[turn_session[turns], slot[turns]]
     # A reply by the parent's author goes to another participant who did not speak just before or just after;
     # with two participants there is no such one, and the author answers back in their own thread.

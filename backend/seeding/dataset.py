@@ -65,9 +65,7 @@ def python_values(column: Column) -> list[Any]:
         return column
     if column.dtype.kind == "M":
         return format_timestamps(column.astype("datetime64[us]").view(np.int64))
-    if isinstance(column, np.ma.MaskedArray):
-        return column.tolist()  # type: ignore[no-any-return]  # masked values become None
-    return column.tolist()  # type: ignore[no-any-return]
+    return column.tolist()  # type: ignore[no-any-return]  # a nullable() column's NULLs become None
 
 
 def concat_columns(first: Column, second: Column) -> Column:

@@ -130,6 +130,11 @@ def group_ranks(groups: IntArray) -> IntArray:
     return np.arange(len(groups), dtype=np.int64) - np.repeat(starts, lengths)
 
 
+def ranges(starts: IntArray, counts: IntArray) -> IntArray:
+    """starts[i], starts[i] + 1, ... (counts[i] values) for each i, concatenated."""
+    return np.repeat(starts, counts) + repeat_ranges(counts)  # type: ignore[no-any-return]
+
+
 def repeat_ranges(counts: IntArray) -> IntArray:
     """0..n-1 for each n in counts, concatenated."""
     total = int(counts.sum())

@@ -5,9 +5,9 @@ A task is (entity name, first item, end item): one chunk of the plan. Tasks are 
 ahead of the consumer, so memory stays flat however big the run. Results come back in task order, which
 is foreign-key order: every batch's parents were yielded before it.
 
-Encoded bytes (COPY data) come back through memory shared with the workers: one slot per task in flight,
-written by the worker and read once by the consumer, instead of being pickled through a pipe. Anything else
-(or bytes too big for a slot) comes back pickled.
+Payloads come back through memory shared with the workers instead of a pipe: one slot per task in flight,
+written by the worker and read once by the consumer. Bytes (COPY data) go in as they are, anything else
+(SQLite's rows) pickled; a task's payloads too big for its slot go through the pipe.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import gc
 import mmap
 import multiprocessing
 import os
+import pickle
 import signal
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ Encoded = tuple[str, Any, int]  # (table, payload, rows)
 
 # Generation in workers pays off once a run is big enough to hide a process start behind it.
 PARALLEL_MIN_ROWS = 200_000
-# A task's encoded bytes (about CHUNK_ROWS rows) take a few MB; larger ones go through the pipe.
+# A task's encoded payloads (about CHUNK_ROWS rows) take a few MB; larger ones go through the pipe.
 SLOT_BYTES = 16 << 20
 
 _worker_dataset: Dataset | None = None
@@ -37,8 +38,8 @@ _worker_encode: Callable[[Batch], Any] | None = None
 _shared: mmap.mmap | None = None  # slots of SLOT_BYTES, mapped before the fork: shared with the workers
 
 
-class InSlot(tuple[int, int]):
-    """(offset, length) of a payload the worker left in the shared slots."""
+class InSlot(tuple[int, int, bool]):
+    """(offset, length, pickled) of a payload the worker left in the shared slots."""
 
 
 def tasks(dataset: Dataset) -> Iterator[Task]:
@@ -59,10 +60,12 @@ def _run_task(task: Task, slot: int | None = None) -> list[Encoded]:
     at, end = slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES
     placed: list[Encoded] = []
     for table, payload, rows in results:
-        if isinstance(payload, bytes) and at + len(payload) <= end:
-            _shared[at : at + len(payload)] = payload
-            placed.append((table, InSlot((at, len(payload))), rows))
-            at += len(payload)
+        pickled = not isinstance(payload, bytes)
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL) if pickled else payload
+        if at + len(data) <= end:
+            _shared[at : at + len(data)] = data
+            placed.append((table, InSlot((at, len(data), pickled)), rows))
+            at += len(data)
         else:
             placed.append((table, payload, rows))
     return placed
@@ -73,8 +76,8 @@ def _taken(results: list[Encoded]) -> Iterator[Encoded]:
     assert _shared is not None
     for table, payload, rows in results:
         if isinstance(payload, InSlot):
-            at, size = payload
-            payload = _shared[at : at + size]
+            at, size, pickled = payload
+            payload = pickle.loads(_shared[at : at + size]) if pickled else _shared[at : at + size]
         yield table, payload, rows
 
 

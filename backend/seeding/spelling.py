@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from backend.seeding.keyed import IntArray
+from backend.seeding.keyed import IntArray, ranges, repeat_ranges
 
 Offsets = npt.NDArray[np.int32] | npt.NDArray[np.int64]  # int32 where the corpus is small enough
 
@@ -394,7 +394,7 @@ def _respell_chunk(
     if len(paragraphs):
         count = last[paragraphs] - first[paragraphs]
         owner = np.repeat(paragraphs, count)
-        nth = _ranges(np.zeros(len(paragraphs), dtype=np.int64), count)
+        nth = repeat_ranges(count)
         later = ((breaks[owner] >> np.minimum(3 * nth, 62)) & 7) / 8 < RUN_ON  # as _run_on decides
         joined = np.where(nth == 0, (fast[owner] & RUN_ON_FIRST) != 0, later)
         newline = offsets[first[owner] + nth + 1] - 1
@@ -445,7 +445,7 @@ def _within(positions: Offsets, low: IntArray, high: IntArray) -> tuple[IntArray
     # Bounds in the positions' type: else numpy would widen (copy) all the positions on every call.
     first = np.searchsorted(positions, low.astype(positions.dtype))
     count = np.searchsorted(positions, high.astype(positions.dtype)) - first
-    return np.repeat(np.arange(len(low)), count), positions[_ranges(first, count)]
+    return np.repeat(np.arange(len(low)), count), positions[ranges(first, count)]
 
 
 def _swaps_within(
@@ -455,14 +455,8 @@ def _swaps_within(
     first = np.searchsorted(swaps, (begin[which] << SWAP_WORD_BITS).astype(swaps.dtype))
     count = np.searchsorted(swaps, (end[which] << SWAP_WORD_BITS).astype(swaps.dtype)) - first
     owner = np.repeat(which, count)
-    found = swaps[_ranges(first, count)]
+    found = swaps[ranges(first, count)]
     return (found >> SWAP_WORD_BITS) - begin[owner] + at[owner], (found & (_SWAP_WORDS - 1)) + base
-
-
-def _ranges(low: IntArray, count: IntArray) -> IntArray:
-    """low[0], low[0] + 1, ... (count[0] values), then low[1], ...: the ranges concatenated."""
-    before = np.cumsum(count) - count
-    return np.arange(int(count.sum()), dtype=np.int64) + np.repeat(low - before, count)  # type: ignore[no-any-return]
 
 
 def _substitute(texts: list[str], which: list[int], pattern: re.Pattern[str], table: dict[str, str]) -> None:

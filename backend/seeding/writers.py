@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-import pickle
 import struct
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -158,9 +157,7 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
     try:
         joined = "".join(ordered)
     except TypeError:  # a NULL, or a value that is not a string (written as its text)
-        present = np.array([[v is not None for v in column] for column in values], dtype=bool).T.reshape(
-            n, -1
-        )
+        present = np.array([[v is not None for v in column] for column in values], dtype=bool).T
         ordered = [v if type(v) is str else str(v) for v in ordered if v is not None]
         joined = "".join(ordered)
     encoded = joined.encode()
@@ -388,10 +385,7 @@ class SqliteWriter:
         self._cursor: Any = None
         self.fast_tables: list[str] = []
 
-    @staticmethod
-    def encode(batch: Batch) -> bytes:
-        """The batch's rows, pickled: bytes come back from the worker processes through shared memory."""
-        return pickle.dumps(batch.rows(), protocol=pickle.HIGHEST_PROTOCOL)
+    encode = staticmethod(encode_rows)
 
     def begin(self, planned: Mapping[str, int]) -> None:
         for pragma, value in SQLITE_BULK_PRAGMAS.items():
@@ -403,15 +397,11 @@ class SqliteWriter:
         self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
     def write(self, table: str, payload: Payload) -> None:
-        """payload: what encode gave (pickled rows), or the rows themselves."""
-        self.write_rows(table, pickle.loads(payload) if isinstance(payload, bytes) else payload)
-
-    def write_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        if not rows:
+        if not payload:
             return
         columns = registry.columns(table)
         marks = ", ".join("?" * len(columns))
-        self._cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        self._cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", payload)
 
     def finish(self) -> None:
         self._rebuild.recreate()

@@ -9,7 +9,16 @@ import sys
 import numpy as np
 import pytest
 
-from backend.seeding.keyed import Keyed, affine_permutation, bijection, column_key, to_cdf, zipf_weights
+from backend.seeding.keyed import (
+    Keyed,
+    affine_permutation,
+    bijection,
+    column_key,
+    ranges,
+    repeat_ranges,
+    to_cdf,
+    zipf_weights,
+)
 from backend.tests.helpers import REPO_ROOT
 
 ROWS = np.arange(100, dtype=np.int64)
@@ -189,3 +198,11 @@ def test_affine_permutation_is_a_permutation(n: int) -> None:
         whole = affine_permutation(np.arange(n, dtype=np.int64), n, 99)
         assert sorted(whole.tolist()) == list(range(n))
         assert not np.array_equal(whole, np.arange(n))
+
+
+def test_ranges_concatenate_each_start_counted_up() -> None:
+    starts = np.array([5, 0, 9], dtype=np.int64)
+    counts = np.array([3, 0, 2], dtype=np.int64)
+    assert ranges(starts, counts).tolist() == [5, 6, 7, 9, 10]
+    assert repeat_ranges(counts).tolist() == [0, 1, 2, 0, 1]
+    assert ranges(starts[:0], counts[:0]).tolist() == []

@@ -1,5 +1,6 @@
 """pipeline.py: workers give the batches generating in-process gives, in the same order, whichever way
-their payloads come back (shared slots for bytes, the pipe for anything else or for bytes too big)."""
+their payloads come back (shared slots for bytes as they are and for anything else pickled, the pipe for
+payloads too big for a slot)."""
 
 from __future__ import annotations
 
@@ -50,10 +51,10 @@ def test_bytes_bigger_than_a_slot_come_through_the_pipe(
     assert _collect(dataset, 2, encode_copy_text) == expected
 
 
-def test_other_payloads_come_through_the_pipe(dataset: Dataset) -> None:
+def test_other_payloads_come_through_the_slots_pickled(dataset: Dataset) -> None:
     def rows(batch: Batch) -> bytes | list[tuple[Any, ...]]:
         return batch.rows()
 
     expected = _collect(dataset, 0, rows)
     assert _collect(dataset, 2, rows) == expected
-    assert pickle.loads(pickle.dumps(pipeline.InSlot((3, 4)))) == (3, 4)
+    assert pickle.loads(pickle.dumps(pipeline.InSlot((3, 4, True)))) == (3, 4, True)
