@@ -74,10 +74,12 @@ from backend.seeding.writers import (
     COPY_BINARY_TRAILER,
     COPY_BUFFER_BYTES,
     PostgresWriter,
+    Spooled,
     SqliteWriter,
     copy_codecs,
     encode_copy_binary_rows,
     encode_copy_text,
+    spool_batches,
 )
 
 SEED_CLI = ROOT / "backend" / "scripts" / "seed_data.py"
@@ -639,9 +641,15 @@ def prepare_limit_target(dbs: Databases, backend: str, options: SeedOptions) -> 
 
 
 # The file formats (c) loads per backend: the first is the limit the ratios use, the others are for reference.
-FORMATS = {"postgresql": ("binary", "copy"), "sqlite": ("rows",)}
-FORMAT_LABEL = {"binary": "binary COPY", "copy": "text COPY", "rows": "executemany"}
-LIMIT_KEYS = {"binary": "c", "copy": "ct", "rows": "c"}
+FORMATS = {"postgresql": ("binary", "copy"), "sqlite": ("rows", "spool")}
+FORMAT_LABEL = {
+    "binary": "binary COPY",
+    "copy": "text COPY",
+    "rows": "executemany",
+    "spool": "INSERT ... SELECT from an attached SQLite file",
+}
+LIMIT_KEYS = {"binary": "c", "copy": "ct", "rows": "c", "spool": "ct"}
+SPOOL_FILE = "limit-rows.spool.sqlite"  # one file, a table per seeded table, as a worker's spool file
 
 
 def column_codecs(url: str) -> dict[str, tuple[str, ...]]:
@@ -694,6 +702,7 @@ def generate_files(
     files = {
         fmt: {table: workdir / f"limit-{table}.{fmt}" for table in registry.seeded_tables()}
         for fmt in formats
+        if fmt != "spool"  # written after, in a pass of its own
     }
     written: Counter[str] = Counter()
     next_report = 0.2
@@ -721,7 +730,14 @@ def generate_files(
                 handle.write(COPY_BINARY_TRAILER)
     if any(written[table] != planned[table] for table in registry.seeded_tables()):
         raise RuntimeError(f"generated {dict(written)} rows but the plan has {planned}")
-    sizes = {fmt: sum(path.stat().st_size for path in tables.values()) for fmt, tables in files.items()}
+    if "spool" in formats:
+        # A second pass over the same rows, untimed: the file a worker would have spooled them to.
+        spool = workdir / SPOOL_FILE
+        batches = (batch for _, batch, _ in encoded_batches(dataset, workers, _same_batch))
+        if spool_batches(str(spool), batches) != {t: n for t, n in planned.items() if n}:
+            raise RuntimeError("the spool file does not hold the planned rows")
+        files["spool"] = dict.fromkeys(registry.seeded_tables(), spool)
+    sizes = {fmt: sum(path.stat().st_size for path in set(tables.values())) for fmt, tables in files.items()}
     manifest = workdir / "limit-manifest.json"
     manifest.write_text(
         json.dumps(
@@ -733,6 +749,10 @@ def generate_files(
         )
     )
     return manifest
+
+
+def _same_batch(batch: Batch) -> Batch:
+    return batch
 
 
 def _copy_chunks(path: Path) -> Iterator[bytes]:
@@ -777,6 +797,10 @@ def _load_table(writer: PostgresWriter | SqliteWriter, fmt: str, table: str, pat
             seconds = time.perf_counter() - started
         cursor.close()
         return seconds, 1
+    if fmt == "spool":
+        started = time.perf_counter()
+        writer.write(table, Spooled(str(path)))  # attached once, then one INSERT ... SELECT per table
+        return time.perf_counter() - started, 1
     chunks: Iterator[Any] = _copy_chunks(path) if fmt == "copy" else _pickled_batches(path)
     seconds, statements = 0.0, 0
     for payload in chunks:
@@ -804,7 +828,7 @@ def limit_load(url: str, manifest_path: str, fmt: str) -> dict[str, Any]:
         started = time.perf_counter()
         # Text files go through the writer's write(); binary ones through their own COPY (_load_table).
         writer: PostgresWriter | SqliteWriter = (
-            PostgresWriter(conn, binary=False) if fmt != "rows" else SqliteWriter(conn)
+            SqliteWriter(conn) if fmt in ("rows", "spool") else PostgresWriter(conn, binary=False)
         )
         writer.begin(counts)
         timed += time.perf_counter() - started
@@ -1180,8 +1204,10 @@ def legend_lines(small_knob: bool) -> list[str]:
         "(c) the same rows as (a), pre-generated to files and loaded with the seeder's writer (its session "
         "settings, its drop of indexes, uniques and foreign keys and their rebuild in the same transaction): "
         "PostgreSQL in COPY's binary format, one COPY per table streamed from its file (reading included); "
-        "SQLite by executemany. Only the writer's calls, the loads and the commit are timed. (c') the same "
-        "in COPY's text format, for reference.",
+        "SQLite by executemany. Only the writer's calls, the loads and the commit are timed. (c') for "
+        "reference: PostgreSQL the same in COPY's text format; SQLite the way (a) loads rows when worker "
+        "processes generate them: INSERT ... SELECT from a SQLite file (spooled untimed, attached and copied "
+        "timed).",
         "Rounds: (a), (c) and (c') run once per round, in alternating order, each into a fresh database; "
         "min and median over the rounds are shown, rows/s and shares use the median. (b) and the 5x run "
         "run once.",

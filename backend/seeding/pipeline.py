@@ -8,6 +8,11 @@ is foreign-key order: every batch's parents were yielded before it.
 Payloads come back through memory shared with the workers instead of a pipe: one slot per task in flight,
 written by the worker and read once by the consumer. Bytes (COPY data) go in as they are, anything else
 (SQLite's rows) pickled; a task's payloads too big for its slot go through the pipe.
+
+Spooling (a writer's spool_groups > 0, with workers): the tasks are cut into that many runs of consecutive
+tasks, and a worker writes a run's rows into a SQLite file (writers.spool_batches) in a temporary
+directory, removed when the generation ends. Per group, in group order, come (table, Spooled(file), rows)
+per table: still foreign-key order, and each table's rows in the order the batches give them.
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ import mmap
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from backend.seeding.dataset import Batch, Dataset
 from backend.seeding.options import SeedOptions
+from backend.seeding.writers import Spooled, spool_batches
 
 Task = tuple[str, int, int]  # (entity name, first item, end item)
 Encoded = tuple[str, Any, int]  # (table, payload, rows)
@@ -71,6 +79,20 @@ def _run_task(task: Task, slot: int | None = None) -> list[Encoded]:
     return placed
 
 
+def _spool_group(group: list[Task], path: str) -> list[Encoded]:
+    assert _worker_dataset is not None
+    dataset = _worker_dataset
+    batches = (batch for name, lo, hi in group for batch in dataset.generate(name, lo, hi))
+    return [(table, Spooled(path), rows) for table, rows in spool_batches(path, batches).items()]
+
+
+def spool_groups(all_tasks: list[Task], groups: int) -> list[list[Task]]:
+    """The tasks cut into at most `groups` runs of consecutive tasks, as even as they go."""
+    groups = max(1, min(groups, len(all_tasks)))
+    bounds = [len(all_tasks) * g // groups for g in range(groups + 1)]
+    return [all_tasks[bounds[g] : bounds[g + 1]] for g in range(groups)]
+
+
 def _taken(results: list[Encoded]) -> Iterator[Encoded]:
     """The results with their payloads copied out of the shared slot (which the next task reuses)."""
     assert _shared is not None
@@ -96,8 +118,11 @@ def _worker_init() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], Any]) -> Iterator[Encoded]:
-    """(table, encode(batch), rows) for every batch of the run, in foreign-key order."""
+def encoded_batches(
+    dataset: Dataset, workers: int, encode: Callable[[Batch], Any], spool: int = 0
+) -> Iterator[Encoded]:
+    """(table, encode(batch), rows) for every batch of the run, in foreign-key order; with workers and
+    spool > 0, (table, Spooled(file), rows) for each table of each of `spool` groups of tasks."""
     global _worker_dataset, _worker_encode, _shared
     _worker_dataset, _worker_encode = dataset, encode
     try:
@@ -109,6 +134,9 @@ def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], An
         # collector's view of what exists now keeps the workers' collections from touching (and so copying)
         # the parent's pages.
         gc.freeze()
+        if spool > 0:
+            yield from _spooled(dataset, workers, spool)
+            return
         # Task i uses slot i % slots: with 2 * workers tasks ahead, the slot a new task gets was the one of
         # the task consumed before the current one. Anonymous and shared, it goes away with the processes.
         slots = 2 * workers + 1
@@ -134,3 +162,42 @@ def encoded_batches(dataset: Dataset, workers: int, encode: Callable[[Batch], An
             _shared.close()
             _shared = None
         gc.unfreeze()
+
+
+SPOOL_PREFIX = "seed-spool-"  # then the run's process id: seed-spool-<pid>-<random>
+
+
+def sweep_spools(parent: str) -> list[str]:
+    """Remove the spool directories under parent whose run's process is gone (it was killed); the removed."""
+    removed = []
+    for entry in os.scandir(parent):
+        pid = entry.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
+        if not entry.name.startswith(SPOOL_PREFIX) or not pid.isdigit() or not entry.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+        except PermissionError:  # another user's live process
+            pass
+    return removed
+
+
+def _spooled(dataset: Dataset, workers: int, groups: int) -> Iterator[Encoded]:
+    # A kill (SIGKILL) skips the cleanup below: a later run takes away what it left.
+    sweep_spools(tempfile.gettempdir())
+    directory = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_worker_init) as pool:
+            # All at once: the pool hands the groups out in order, each to the next free worker.
+            pending = [
+                pool.apply_async(_spool_group, (group, os.path.join(directory, f"group-{number}.sqlite")))
+                for number, group in enumerate(spool_groups(list(tasks(dataset)), groups))
+            ]
+            for result in pending:
+                yield from result.get()
+    finally:
+        # The writer has attached the files it read: on POSIX they stay readable until it lets go of them.
+        shutil.rmtree(directory, ignore_errors=True)

@@ -195,7 +195,7 @@ def seed_database(
     written = dict.fromkeys(counts, 0)
     workers = effective_workers(options, sum(counts.values()))
     log.debug("generating with %s worker process(es)", workers or "no")
-    for table, payload, rows in encoded_batches(dataset, workers, writer.encode):
+    for table, payload, rows in encoded_batches(dataset, workers, writer.encode, writer.spool_groups):
         writer.write(table, payload)
         written[table] += rows
         if table not in bars:

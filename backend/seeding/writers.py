@@ -2,11 +2,15 @@
 
 PostgreSQL: COPY on the run's connection, in the binary format for a table whose column types all have a
 binary encoding here (read from the database's catalog when the run begins; it spares the server parsing
-text), else in the text format. SQLite: executemany. Both run inside the caller's
-single transaction. When the seeded rows will dominate a table (it holds no more rows than we are about to
-add), the writer drops that table's secondary indexes, unique constraints and foreign keys first and recreates
-them at the end, which validates every row; PostgreSQL's DDL is transactional, so a failure or a kill rolls
-back schema and data together. Dropping them takes an ACCESS EXCLUSIVE lock on the table until commit.
+text), else in the text format. SQLite: executemany, or, when worker processes generate the rows, INSERT ...
+SELECT from the spool files they wrote (a few SQLite files, attached to the run's connection one at a time:
+SQLite copies rows between its own files several times faster than Python can bind them). Both run inside
+the caller's single transaction. When the seeded rows will dominate a table (it holds no more rows than we
+are about to add), the writer drops that table's secondary indexes, unique constraints and foreign keys
+first and recreates them at the end, which validates every row; PostgreSQL's DDL is transactional, so a
+failure or a kill rolls back schema and data together. Dropping them takes an ACCESS EXCLUSIVE lock on the
+table until commit. Spool files live in the temporary directory (TMPDIR) while rows are generated, about
+the size of the rows, and are removed when generation ends (after a kill, by the next spooling run).
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import shutil
+import sqlite3
 import struct
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,6 +46,8 @@ SQLITE_BULK_PRAGMAS = {"cache_size": "-16384"}  # 16 MB: enough for index builds
 
 
 class Writer(Protocol):
+    spool_groups: int  # > 0: hand the rows over in that many spool files (spool_batches), not as payloads
+
     def begin(self, planned: Mapping[str, int]) -> None: ...
 
     def write(self, table: str, payload: Payload) -> None: ...
@@ -263,6 +273,49 @@ def encode_rows(batch: Batch) -> list[tuple[Any, ...]]:
     return batch.rows()
 
 
+# SQLite attaches at most 10 databases unless built otherwise; a run attaches one spool file per group and
+# cannot detach them before its transaction ends.
+SPOOL_GROUPS = 8
+SPOOL_ALIAS = "seed_spool_"
+# What a row may take in a spool file, generously (the load profile's take about 130 bytes): runs spool
+# only when the temporary directory has twice that free for every planned row.
+SPOOL_BYTES_PER_ROW = 256
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A payload: the table's rows are in the SQLite file at path (spool_batches wrote it)."""
+
+    path: str
+
+
+def spool_batches(path: str, batches: Iterable[Batch]) -> dict[str, int]:
+    """The batches' rows into a new SQLite file at path, a table per seeded table (named like it, with its
+    columns and no declared types, so values are kept as bound and typed when the writer inserts them).
+
+    Returns the rows per table, tables in the order they first came (foreign-key order, as the batches).
+    """
+    counts: dict[str, int] = {}
+    spool = sqlite3.connect(path, isolation_level=None)
+    try:
+        # A scratch file: no journal, no sync; losing it to a crash loses nothing.
+        spool.execute("PRAGMA journal_mode=OFF")
+        spool.execute("PRAGMA synchronous=OFF")
+        spool.execute("BEGIN")
+        for batch in batches:
+            columns = registry.columns(batch.table)
+            if batch.table not in counts:
+                spool.execute(f"CREATE TABLE {batch.table} ({', '.join(columns)})")
+                counts[batch.table] = 0
+            marks = ", ".join("?" * len(columns))
+            spool.executemany(f"INSERT INTO {batch.table} VALUES ({marks})", encode_rows(batch))
+            counts[batch.table] += len(batch)
+        spool.execute("COMMIT")
+    finally:
+        spool.close()
+    return counts
+
+
 def _existing_rows_at_most(connection: Connection, table: str, limit: int) -> int:
     """Rows in table, counting no further than limit + 1 (cheap even on a huge table)."""
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {int(limit) + 1}) AS bounded"
@@ -328,6 +381,7 @@ class PostgresWriter:
         self._cursor: Any = None
         self._codecs: dict[str, tuple[str, ...] | None] = {}
         self.fast_tables: list[str] = []
+        self.spool_groups = 0  # COPY streams: nothing to spool
         self.seconds_writing = 0.0
 
     def encode(self, batch: Batch) -> bytes:
@@ -383,7 +437,9 @@ class SqliteWriter:
         self._rebuild = _IndexRebuild(connection, with_constraints=False)
         self._saved: dict[str, Any] = {}
         self._cursor: Any = None
+        self._attached: dict[str, str] = {}  # spool file -> the name it is attached as
         self.fast_tables: list[str] = []
+        self.spool_groups = 0
 
     encode = staticmethod(encode_rows)
 
@@ -395,13 +451,39 @@ class SqliteWriter:
             self.fast_tables = dominated_tables(self.connection, planned)
             self._rebuild.drop(self.fast_tables)
         self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self.spool_groups = self._spool_groups(sum(planned.values()))
+
+    def _spool_groups(self, rows: int) -> int:
+        """How many spool files this run may attach: none when the temporary directory lacks the room."""
+        attached = [name for _, name, _ in self._cursor.execute("PRAGMA database_list").fetchall()]
+        # An earlier run on this connection left its spools attached (they can only go after its commit);
+        # this transaction has not read them, so they can go now.
+        for name in attached:
+            if name.startswith(SPOOL_ALIAS):
+                self._cursor.execute(f"DETACH DATABASE {name}")
+        others = [n for n in attached if n not in ("main", "temp") and not n.startswith(SPOOL_ALIAS)]
+        room = self._cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - len(others)
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+        if free < 2 * SPOOL_BYTES_PER_ROW * rows:
+            log.debug("%d MB free in %s: rows go by executemany", free >> 20, tempfile.gettempdir())
+            return 0
+        return max(0, min(SPOOL_GROUPS, room))
 
     def write(self, table: str, payload: Payload) -> None:
         if not payload:
             return
-        columns = registry.columns(table)
-        marks = ", ".join("?" * len(columns))
-        self._cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", payload)
+        columns = ", ".join(registry.columns(table))
+        if isinstance(payload, Spooled):
+            alias = self._attached.get(payload.path)
+            if alias is None:
+                alias = f"{SPOOL_ALIAS}{len(self._attached)}"
+                self._cursor.execute(f"ATTACH DATABASE ? AS {alias}", (payload.path,))
+                self._attached[payload.path] = alias
+            spooled = f"SELECT {columns} FROM {alias}.{table}"
+            self._cursor.execute(f"INSERT INTO main.{table} ({columns}) {spooled}")
+            return
+        marks = ", ".join("?" * len(registry.columns(table)))
+        self._cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", payload)
 
     def finish(self) -> None:
         self._rebuild.recreate()

@@ -400,14 +400,14 @@ def script_env(database_url: str | None, env: dict[str, str] | None = None) -> d
 
 
 def start_script(
-    name: str, *args: str, database_url: str, stdout: Path, stderr: Path
+    name: str, *args: str, database_url: str, stdout: Path, stderr: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """Start a script in its own process group (so the test can kill it and its workers)."""
     with stdout.open("wb") as out, stderr.open("wb") as err:
         return subprocess.Popen(
             [sys.executable, str(SCRIPTS / name), *args],
             cwd=REPO_ROOT,
-            env=script_env(database_url),
+            env={**script_env(database_url), **(env or {})},
             stdout=out,
             stderr=err,
             start_new_session=True,

@@ -4,7 +4,11 @@ payloads too big for a slot)."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +17,7 @@ from backend.reference_data import REACTIONS
 from backend.seeding import dataset as dataset_module
 from backend.seeding import pipeline, registry
 from backend.seeding.dataset import Batch, Dataset
-from backend.seeding.writers import encode_copy_text
+from backend.seeding.writers import Spooled, encode_copy_text, encode_rows
 from backend.tests.seed_helpers import make_options
 
 STARTS = dict.fromkeys(registry.id_block_tables(), 1)
@@ -58,3 +62,56 @@ def test_other_payloads_come_through_the_slots_pickled(dataset: Dataset) -> None
     expected = _collect(dataset, 0, rows)
     assert _collect(dataset, 2, rows) == expected
     assert pickle.loads(pickle.dumps(pipeline.InSlot((3, 4, True)))) == (3, 4, True)
+
+
+# ----- spooling -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("count", "groups"), [(10, 3), (10, 1), (2, 8), (16, 8), (1, 8)])
+def test_spool_groups_cut_the_tasks_into_even_runs_in_order(count: int, groups: int) -> None:
+    all_tasks = [("t", i, i + 1) for i in range(count)]
+    cut = pipeline.spool_groups(all_tasks, groups)
+    assert [task for group in cut for task in group] == all_tasks
+    assert len(cut) == min(groups, count)
+    sizes = [len(group) for group in cut]
+    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+
+
+def _per_table(entries: list[tuple[str, list[tuple[Any, ...]]]]) -> dict[str, list[tuple[Any, ...]]]:
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    for table, rows in entries:
+        tables.setdefault(table, []).extend(rows)
+    return tables
+
+
+def test_spooled_groups_hold_the_rows_of_in_process_generation_in_order(dataset: Dataset) -> None:
+    expected = _collect(dataset, 0, encode_rows)
+    got: list[tuple[str, list[tuple[Any, ...]]]] = []
+    tables_by_file: dict[str, list[str]] = {}
+    for table, payload, rows in pipeline.encoded_batches(dataset, 2, encode_rows, spool=3):
+        assert isinstance(payload, Spooled)
+        with closing(sqlite3.connect(payload.path)) as spool:
+            found = spool.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+        assert len(found) == rows
+        got.append((table, found))
+        tables_by_file.setdefault(payload.path, []).append(table)
+    assert _per_table(got) == _per_table([(t, p) for t, p, _ in expected])
+    assert len(tables_by_file) == 3
+    seeded = registry.seeded_tables()
+    for tables in tables_by_file.values():
+        assert sorted(tables, key=seeded.index) == tables, "foreign-key order within a group"
+    directory = os.path.dirname(next(iter(tables_by_file)))
+    assert not os.path.exists(directory), "the spool directory is removed when generation ends"
+
+
+def test_a_killed_runs_spool_directory_is_swept(tmp_path: Path) -> None:
+    # A process id that cannot be alive: beyond the kernel's maximum.
+    gone = tmp_path / f"{pipeline.SPOOL_PREFIX}{2**22 + 1}-abc"
+    (gone / "group-0.sqlite").parent.mkdir()
+    (gone / "group-0.sqlite").write_bytes(b"x")
+    alive = tmp_path / f"{pipeline.SPOOL_PREFIX}{os.getpid()}-abc"
+    alive.mkdir()
+    other = tmp_path / "seed-spool-notes"
+    other.mkdir()
+    assert pipeline.sweep_spools(str(tmp_path)) == [str(gone)]
+    assert not gone.exists() and alive.exists() and other.exists()

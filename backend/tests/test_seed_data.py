@@ -667,8 +667,15 @@ def test_a_killed_run_on_sqlite_is_rolled_back_on_next_open(
         return journal.exists() and path.stat().st_size > size
 
     stderr = tmp_path / "stderr.txt"
+    temporary = tmp_path / "tmp"  # where the workers spool the rows
+    temporary.mkdir()
     proc = start_script(
-        "seed_data.py", *BIG, database_url=sqlite_url, stdout=tmp_path / "out.txt", stderr=stderr
+        "seed_data.py",
+        *BIG,
+        database_url=sqlite_url,
+        stdout=tmp_path / "out.txt",
+        stderr=stderr,
+        env={"TMPDIR": str(temporary)},
     )
     killer.append(proc)
     _wait_for(database_file_written, "the database file was written", proc, stderr)
@@ -689,7 +696,9 @@ def test_a_killed_run_on_sqlite_is_rolled_back_on_next_open(
     assert after[1] == before[1]
     assert after[2] == before[2], "indexes dropped for the bulk load are back"
     assert not journal.exists(), "the hot journal was rolled back"
-    seed_ok(sqlite_url, *TEST, "-q")
+    assert list(temporary.glob("seed-spool-*")), "the kill left the spool files"
+    seed_ok(sqlite_url, *BIG, env={"TMPDIR": str(temporary)})
+    assert not list(temporary.iterdir()), "the next spooling run took them away, and its own"
 
 
 def test_ctrl_c_mid_run_is_one_line_and_rolls_back(

@@ -1,4 +1,6 @@
-"""The bulk-load path on PostgreSQL: constraints come back validated, indexes are sound, kills undo it all."""
+"""The bulk-load paths. PostgreSQL: constraints come back validated, indexes are sound, kills undo it all.
+SQLite: rows a worker spooled to a file go in as executemany would put them, each file attached once; a run
+spools only with room for it, and takes away the spools an earlier run on the connection left attached."""
 
 from __future__ import annotations
 
@@ -10,13 +12,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from backend.database import make_engine
-from backend.seeding import registry
+from backend.reference_data import REACTIONS
+from backend.seeding import pipeline, registry, writers
+from backend.seeding.dataset import Batch, Dataset
+from backend.seeding.writers import Spooled, SqliteWriter, spool_batches
 from backend.tests.helpers import run_script
-from backend.tests.seed_helpers import schema_objects, start_script, table_counts
+from backend.tests.seed_helpers import (
+    copy_sqlite_template,
+    make_options,
+    schema_objects,
+    start_script,
+    table_counts,
+)
 
 AS_OF = "2026-06-01"
 MEDIUM = ("--as-of", AS_OF, "--users", "20000", "--channels", "2000", "--messages-per-channel", "50",
@@ -123,4 +134,109 @@ def test_a_kill_at_each_moment_leaves_the_database_as_before(
         assert after == before
     finally:
         watch.close()
+        engine.dispose()
+
+
+# ----- SQLite: spooled rows -------------------------------------------------------------------------------
+
+
+def _batches() -> list[Batch]:
+    options = make_options("test", users=40, channels=6, messages_per_channel=20, seed=5)
+    dataset = Dataset(
+        options, dict.fromkeys(registry.id_block_tables(), 1), 1, list(range(1, len(REACTIONS) + 1))
+    )
+    return [batch for _, batch, _ in pipeline.encoded_batches(dataset, 0, lambda b: b)]
+
+
+RUN_ID = 1
+
+
+def _with_run(conn: Connection) -> None:
+    """The ledger row the memberships' seed_run_id points at."""
+    conn.exec_driver_sql(
+        "INSERT INTO seed_runs (id, profile, seed, as_of, options_json, options_digest, faker_version, "
+        "generator_version, row_counts_json, started_at, finished_at) VALUES "
+        f"({RUN_ID}, 'test', 5, '2026-06-01', '{{}}', 'x', 'x', 'x', '{{}}', '2026-06-01 00:00:00.000000', "
+        "'2026-06-01 00:00:00.000000')"
+    )
+
+
+def _typed_dump(url: str) -> dict[str, list[tuple[object, ...]]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                table: [
+                    tuple(row)
+                    for row in conn.exec_driver_sql(
+                        f"SELECT {', '.join(f'{c}, typeof({c})' for c in registry.columns(table))} "
+                        f"FROM {table} ORDER BY rowid"
+                    )
+                ]
+                for table in registry.seeded_tables()
+            }
+    finally:
+        engine.dispose()
+
+
+def _attached(conn: Connection) -> list[str]:
+    return [name for _, name, _ in conn.exec_driver_sql("PRAGMA database_list").all()]
+
+
+def test_spooled_rows_go_in_as_executemany_puts_them(sqlite_template: Path, tmp_path: Path) -> None:
+    batches = _batches()
+    by_rows, spooled = (copy_sqlite_template(sqlite_template, tmp_path, name) for name in ("rows", "spooled"))
+    engine = make_engine(by_rows)
+    try:
+        with engine.begin() as conn:
+            _with_run(conn)
+            writer = SqliteWriter(conn)
+            writer.begin({})
+            for batch in batches:
+                writer.write(batch.table, writer.encode(batch))
+            writer.finish()
+    finally:
+        engine.dispose()
+    halves = [str(tmp_path / "first.sqlite"), str(tmp_path / "second.sqlite")]
+    counts = [spool_batches(halves[0], batches[:2]), spool_batches(halves[1], batches[2:])]
+    assert sum(sum(c.values()) for c in counts) == sum(len(b) for b in batches)
+    engine = make_engine(spooled)
+    try:
+        with engine.begin() as conn:
+            _with_run(conn)
+            writer = SqliteWriter(conn)
+            writer.begin({table: 1000 for table in registry.seeded_tables()})
+            assert writer.spool_groups == writers.SPOOL_GROUPS
+            for path, tables in zip(halves, counts, strict=True):
+                for table in tables:
+                    writer.write(table, Spooled(path))
+            assert [n for n in _attached(conn) if n.startswith(writers.SPOOL_ALIAS)] == [
+                f"{writers.SPOOL_ALIAS}0",
+                f"{writers.SPOOL_ALIAS}1",
+            ], "each file attached once"
+            writer.finish()
+        with engine.begin() as conn:
+            # The next run on this connection takes the spools away (they could not go inside the last one).
+            SqliteWriter(conn).begin({})
+            assert not [n for n in _attached(conn) if n.startswith(writers.SPOOL_ALIAS)]
+    finally:
+        engine.dispose()
+    assert _typed_dump(spooled) == _typed_dump(by_rows)
+
+
+def test_no_spooling_without_room_for_the_rows(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(copy_sqlite_template(sqlite_template, tmp_path, "room"))
+    real_usage = writers.shutil.disk_usage
+    try:
+        with engine.begin() as conn:
+            free = real_usage(writers.tempfile.gettempdir()).free
+            rows = free // (2 * writers.SPOOL_BYTES_PER_ROW) + 1
+            writer = SqliteWriter(conn, rebuild_indexes=False)
+            writer.begin({"messages": rows})
+            assert writer.spool_groups == 0
+            writer.begin({"messages": rows // 4})
+            assert writer.spool_groups == writers.SPOOL_GROUPS
+    finally:
         engine.dispose()
