@@ -668,12 +668,12 @@ def column_codecs(url: str) -> dict[str, tuple[str, ...]]:
 
 def _encoder(
     formats: tuple[str, ...], types: dict[str, tuple[str, ...]] | None
-) -> Callable[[Batch], dict[str, bytes]]:
+) -> Callable[[Batch], dict[str, bytes | bytearray]]:
     """Encode a batch the way each writer would, pickling the SQLite writer's rows to store them (the limit
     unpickles them untimed and times only the writer's executemany)."""
 
-    def encode(batch: Batch) -> dict[str, bytes]:
-        encoded = {}
+    def encode(batch: Batch) -> dict[str, bytes | bytearray]:
+        encoded: dict[str, bytes | bytearray] = {}
         if "binary" in formats:
             assert types is not None
             encoded["binary"] = encode_copy_binary_rows(batch, types[batch.table])

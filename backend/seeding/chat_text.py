@@ -87,13 +87,14 @@ def message_texts(
     corpus: Corpus,
     turns: IntArray,
     draws: Decorated,
-    addressee_name: Callable[[int], str],
+    addressee_names: Callable[[IntArray], list[str]],
     topics: Sequence[str],
     english: bool,
     rich: bool,
     paragraph_share: float,
 ) -> list[str]:
-    """The text of each message; addressee_name(i) names whom message i answers (never its author)."""
+    """The text of each message; addressee_names(which) names whom messages `which` answer (never their
+    authors)."""
     first = corpus.turn_start[turns]
     count = corpus.turn_start[turns + 1] - first
     any_one = first + np.minimum((draws.utterance - LAST_UTTERANCE) / (1 - LAST_UTTERANCE) * count, count - 1)
@@ -120,15 +121,14 @@ def message_texts(
     for i in np.flatnonzero(quirks & ALL_LOWER_BIT).tolist():
         texts[i] = texts[i].lower()
     typos = np.flatnonzero(quirks & TYPO_BIT)
-    for i, spot in zip(
-        typos.tolist(), (draws.pick[typos] >> np.uint64(40)).astype(np.int64).tolist(), strict=True
-    ):
-        texts[i] = _typo(texts[i], spot)
+    _typos(texts, typos.tolist(), (draws.pick[typos] >> np.uint64(40)).astype(np.int64))
     _append(texts, np.flatnonzero(quirks & LAUGH_BIT), _LAUGH_ENDINGS, pick)
-    for i in np.flatnonzero(quirks & VOCATIVE_BIT).tolist():
-        texts[i] = _vocative(texts[i], addressee_name(i))
-    for i in np.flatnonzero(kind == MENTION).tolist():
-        texts[i] = f"@{addressee_name(i)} {texts[i]}"
+    vocatives = np.flatnonzero(quirks & VOCATIVE_BIT)
+    for i, name in zip(vocatives.tolist(), addressee_names(vocatives), strict=True):
+        texts[i] = _vocative(texts[i], name)
+    mentions = np.flatnonzero(kind == MENTION)
+    for i, name in zip(mentions.tolist(), addressee_names(mentions), strict=True):
+        texts[i] = f"@{name} {texts[i]}"
     if english:
         _prepend(texts, np.flatnonzero(kind == OPENER), _OPENER_PREFIXES, pick)
     else:  # openers are English: an emoji instead
@@ -153,6 +153,32 @@ def _typo(text: str, spot: int) -> str:
         return text
     at = words[spot % len(words)] + 1 + (spot >> 8) % 3  # within the word's first five letters
     return f"{text[:at]}{text[at + 1]}{text[at]}{text[at + 2 :]}"
+
+
+def _typos(texts: list[str], which: list[int], spots: IntArray) -> None:
+    """texts[i] = _typo(texts[i], spot) for each i and spot, found in one pass over the texts' code points:
+    a match of [a-z]{5,} is a maximal run of those letters five or more long."""
+    if not which:
+        return
+    joined = "\x00".join(texts[i] for i in which)
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).copy()
+    separators = np.flatnonzero(codes == 0)
+    if len(separators) != len(which) - 1:  # a text holds a NUL: the slow way
+        for i, spot in zip(which, spots.tolist(), strict=True):
+            texts[i] = _typo(texts[i], spot)
+        return
+    letter = np.concatenate(([False], (codes >= ord("a")) & (codes <= ord("z")), [False]))
+    edges = np.flatnonzero(letter[1:] != letter[:-1])  # where runs start and end, alternately
+    starts, ends = edges[0::2], edges[1::2]
+    words = starts[ends - starts >= 5]
+    owner = np.searchsorted(separators, words)  # the text each word is in
+    count = np.bincount(owner, minlength=len(which))
+    first = np.cumsum(count) - count
+    has = count > 0
+    at = words[first[has] + spots[has] % count[has]] + 1 + (spots[has] >> 8) % 3
+    codes[at], codes[at + 1] = codes[at + 1], codes[at].copy()
+    for i, text in zip(which, codes.tobytes().decode("utf-32-le").split("\x00"), strict=True):
+        texts[i] = text
 
 
 def _vocative(text: str, name: str) -> str:

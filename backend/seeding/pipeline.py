@@ -68,7 +68,7 @@ def _run_task(task: Task, slot: int | None = None) -> list[Encoded]:
     at, end = slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES
     placed: list[Encoded] = []
     for table, payload, rows in results:
-        pickled = not isinstance(payload, bytes)
+        pickled = not isinstance(payload, bytes | bytearray)
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL) if pickled else payload
         if at + len(data) <= end:
             _shared[at : at + len(data)] = data

@@ -186,15 +186,18 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
     return [by_cell[:, c] for c in range(len(values))], np.frombuffer(encoded, dtype=np.uint8)
 
 
-def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytes:
+def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytearray:
     """A batch as one COPY in the binary format: header, rows, trailer."""
     if not len(batch):
-        return b""
-    return COPY_BINARY_HEADER + encode_copy_binary_rows(batch, codecs) + COPY_BINARY_TRAILER
+        return bytearray()
+    return encode_copy_binary_rows(batch, codecs, COPY_BINARY_HEADER, COPY_BINARY_TRAILER)
 
 
-def encode_copy_binary_rows(batch: Batch, codecs: Sequence[str]) -> bytes:
-    """A batch's rows in COPY's binary format, without header and trailer; built column by column (numpy).
+def encode_copy_binary_rows(
+    batch: Batch, codecs: Sequence[str], head: bytes = b"", tail: bytes = b""
+) -> bytearray:
+    """A batch's rows in COPY's binary format, between head and tail (the header and trailer of a whole COPY,
+    or nothing); built column by column (numpy) in the buffer it returns, with no copy after.
 
     Every byte of a row but the text values' has a fixed place: the field count, each field's length and
     the fixed-width values. Those fill one record per row (a numpy structured array, big-endian fields);
@@ -203,7 +206,7 @@ def encode_copy_binary_rows(batch: Batch, codecs: Sequence[str]) -> bytes:
     """
     n = len(batch)
     if not n:
-        return b""
+        return bytearray(head + tail)
     text_columns = [c for c, codec in enumerate(codecs) if codec == "text"]
     text_lengths, text_stream = _text_bytes([batch.columns[c] for c in text_columns], n)
     text_length_of = dict(zip(text_columns, text_lengths, strict=True))
@@ -239,16 +242,21 @@ def encode_copy_binary_rows(batch: Batch, codecs: Sequence[str]) -> bytes:
         keep[nulls, at : at + size] = False
     matrix = records.view(np.uint8).reshape(n, width)
     fixed_stream = matrix.reshape(-1) if keep is None else matrix[keep]
+    size = len(fixed_stream) + len(text_stream)
+    buffer = bytearray(len(head) + size + len(tail))
+    buffer[: len(head)] = head
+    buffer[len(head) + size :] = tail
+    out = np.frombuffer(buffer, dtype=np.uint8, count=size, offset=len(head))
     if not text_columns:
-        return fixed_stream.tobytes()  # type: ignore[no-any-return]
+        out[:] = fixed_stream
+        return buffer
     sizes = np.stack(segments, axis=1).reshape(-1)
     is_text = np.tile(np.arange(len(segments)) % 2 == 1, n)
     mask = np.repeat(is_text, sizes)
-    out = np.empty(len(mask), dtype=np.uint8)
     out[mask] = text_stream
     np.logical_not(mask, out=mask)
     out[mask] = fixed_stream
-    return out.tobytes()
+    return buffer
 
 
 def copy_codecs(connection: Connection, tables: Iterable[str]) -> dict[str, tuple[str, ...] | None]:
@@ -384,7 +392,7 @@ class PostgresWriter:
         self.spool_groups = 0  # COPY streams: nothing to spool
         self.seconds_writing = 0.0
 
-    def encode(self, batch: Batch) -> bytes:
+    def encode(self, batch: Batch) -> bytes | bytearray:
         """The batch as COPY data for write(); runs in the worker processes (forked after begin)."""
         codecs = self._codecs.get(batch.table)
         return encode_copy_binary(batch, codecs) if codecs else encode_copy_text(batch)

@@ -39,8 +39,8 @@ def _load(conn: Connection, batches: list[Batch], types: dict[str, tuple[str, ..
 
 
 class _Reader:
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
+    def __init__(self, payload: bytes | bytearray) -> None:
+        self.payload = bytes(payload)  # psycopg2 takes bytes (or str) from read()
 
     def read(self, size: int = -1) -> bytes:
         out, self.payload = (self.payload, b"") if size < 0 else (self.payload[:size], self.payload[size:])

@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.seeding.chat_text import DECORATIONS, Decorated, decoration_bands, message_texts
+from backend.seeding.chat_text import (
+    DECORATIONS,
+    Decorated,
+    _typo,
+    _typos,
+    decoration_bands,
+    message_texts,
+)
 from backend.seeding.corpus import build_corpus, load_word_filter
+from backend.seeding.keyed import IntArray
 
 CORPUS = build_corpus(
     "test",
@@ -46,9 +54,14 @@ def _draws(
     )
 
 
+def _bo(which: IntArray) -> list[str]:
+    """Every message answers Bo."""
+    return ["Bo"] * len(which)
+
+
 def _texts(turns: list[int], draws: Decorated, rich: bool = False) -> list[str]:
     return message_texts(
-        CORPUS, np.array(turns), draws, lambda i: "Bo", TOPICS, english=True, rich=rich, paragraph_share=0.4
+        CORPUS, np.array(turns), draws, _bo, TOPICS, english=True, rich=rich, paragraph_share=0.4
     )
 
 
@@ -128,7 +141,32 @@ def test_paragraph_share_by_count_follows_the_option() -> None:
         replay=np.zeros(n, dtype=np.int64),
         text_mask=_no_variant,
     )
-    texts = message_texts(
-        CORPUS, turns, draws, lambda i: "Bo", TOPICS, english=True, rich=False, paragraph_share=0.4
-    )
+    texts = message_texts(CORPUS, turns, draws, _bo, TOPICS, english=True, rich=False, paragraph_share=0.4)
     assert abs(sum("\n" in t for t in texts) / n - 0.4) < 0.02
+
+
+def test_typos_in_one_pass_are_the_typo_of_each_text() -> None:
+    texts = [
+        "Yes! What a finish.",
+        "no long word here",
+        "abcde",  # a word of exactly five letters, the whole text
+        "ÉCOLE café résumés naïve words",  # non-ASCII letters end a run of [a-z]
+        "SHOUTING lowercase MIXEDcase",
+        "",
+        "trailing wordsss",
+        "a\nnewline between paragraphs",
+    ]
+    rng = np.random.default_rng(7)
+    spots = rng.integers(0, 1 << 24, len(texts))
+    expected = [_typo(text, int(spot)) for text, spot in zip(texts, spots, strict=True)]
+    assert expected[1] == texts[1] and expected[0] != texts[0], "a typo where a long word is, only there"
+    got = list(texts)
+    _typos(got, list(range(len(texts))), spots)
+    assert got == expected
+    got = ["x", *texts]
+    _typos(got, [2, 4], spots[[1, 3]])  # only the texts named
+    assert got == ["x", texts[0], expected[1], texts[2], expected[3], *texts[4:]]
+    with_nul = ["a\x00bcdefgh ijklmn", "opqrstu"]  # a NUL cannot separate the texts: the slow way
+    got = list(with_nul)
+    _typos(got, [0, 1], spots[:2])
+    assert got == [_typo(t, int(s)) for t, s in zip(with_nul, spots[:2], strict=True)]

@@ -337,7 +337,7 @@ def _messages(
         a.corpus,
         history.corpus_turn,
         draws,
-        lambda i: names[mentioned[i]],
+        lambda which: [names[u] for u in mentioned[which].tolist()],
         ds.pools.topics,
         ds.english,
         o.rich_text,
