@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import operator
 import shutil
 import sqlite3
 import struct
@@ -164,11 +165,16 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
         values[0] if len(values) == 1 else list(itertools.chain.from_iterable(zip(*values, strict=True)))
     )
     present: npt.NDArray[np.bool_] | None = None  # rows x columns; None: no NULL anywhere
+    nullable = [c for c, column in enumerate(values) if None in column]
+    if nullable:
+        present = np.ones((n, len(values)), dtype=bool)
+        for c in nullable:
+            present[:, c] = np.fromiter(map(operator.is_not, values[c], itertools.repeat(None)), bool, n)
+        ordered = list(itertools.compress(ordered, present.reshape(-1)))
     try:
         joined = "".join(ordered)
-    except TypeError:  # a NULL, or a value that is not a string (written as its text)
-        present = np.array([[v is not None for v in column] for column in values], dtype=bool).T
-        ordered = [v if type(v) is str else str(v) for v in ordered if v is not None]
+    except TypeError:  # a value that is not a string: written as its text
+        ordered = [v if type(v) is str else str(v) for v in ordered]
         joined = "".join(ordered)
     encoded = joined.encode()
     if b"\x00" in encoded:
