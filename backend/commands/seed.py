@@ -64,7 +64,8 @@ OPTION_FLAGS: tuple[tuple[str, type, str], ...] = (
     (
         "workers",
         int,
-        "processes generating rows beside the writer (default 0: automatic); the data is the same for any N",
+        "processes generating rows beside the writer (default 0: automatic); the data is the same for any N. "
+        "On SQLite they spool the rows to files in TMPDIR (about the rows' size) when it has the room",
     ),
 )
 

@@ -309,6 +309,16 @@ def spool_batches(path: str, batches: Iterable[Batch]) -> dict[str, int]:
 
     Returns the rows per table, tables in the order they first came (foreign-key order, as the batches).
     """
+    try:
+        return _spool_batches(path, batches)
+    except sqlite3.Error as exc:  # the disk filled up, most likely
+        raise OSError(
+            f"could not write the spool file {path}: {exc}; free some space there, or set TMPDIR to a "
+            "directory with room for about the size of the rows"
+        ) from exc
+
+
+def _spool_batches(path: str, batches: Iterable[Batch]) -> dict[str, int]:
     counts: dict[str, int] = {}
     spool = sqlite3.connect(path, isolation_level=None)
     try:

@@ -240,3 +240,8 @@ def test_no_spooling_without_room_for_the_rows(
             assert writer.spool_groups == writers.SPOOL_GROUPS
     finally:
         engine.dispose()
+
+
+def test_a_spool_file_that_cannot_be_written_is_an_os_error_naming_the_way_out(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match=r"could not write the spool file .*missing.*set TMPDIR"):
+        spool_batches(str(tmp_path / "missing" / "group-0.sqlite"), _batches()[:1])
