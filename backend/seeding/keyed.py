@@ -34,13 +34,20 @@ def column_key(seed: int, table: str, column: str) -> int:
     return int.from_bytes(digest, "little")
 
 
+_SHIFTS = (U64(30), U64(27), U64(31))
+
+
 def mix64(values: UInt64Array) -> UInt64Array:
-    """SplitMix64's finaliser: a bijection on 64-bit integers with good avalanche."""
-    with np.errstate(over="ignore"):
-        z = values + _GOLDEN
-        z = (z ^ (z >> U64(30))) * _M1
-        z = (z ^ (z >> U64(27))) * _M2
-        return z ^ (z >> U64(31))  # type: ignore[no-any-return]
+    """SplitMix64's finaliser: a bijection on 64-bit integers with good avalanche. Arrays wrap round on
+    overflow without a warning; the steps go in place, into two arrays."""
+    z: UInt64Array = np.asarray(values, dtype=U64) + _GOLDEN
+    shifted = z >> _SHIFTS[0]
+    for multiplier, shift in ((_M1, _SHIFTS[1]), (_M2, _SHIFTS[2])):
+        z ^= shifted
+        z *= multiplier
+        np.right_shift(z, shift, out=shifted)
+    z ^= shifted
+    return z
 
 
 class Keyed:
