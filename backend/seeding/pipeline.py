@@ -87,10 +87,18 @@ def _spool_group(group: list[Task], path: str) -> list[Encoded]:
 
 
 def spool_groups(all_tasks: list[Task], groups: int) -> list[list[Task]]:
-    """The tasks cut into at most `groups` runs of consecutive tasks, as even as they go."""
+    """The tasks cut into at most `groups` runs of consecutive tasks: one task, then twice as many each time,
+    until an even share of what is left is smaller. The writer waits for a group's last task; a small first
+    group gets it going early (it is the bottleneck once it does)."""
     groups = max(1, min(groups, len(all_tasks)))
-    bounds = [len(all_tasks) * g // groups for g in range(groups + 1)]
-    return [all_tasks[bounds[g] : bounds[g + 1]] for g in range(groups)]
+    cut: list[list[Task]] = []
+    start, size = 0, 1
+    for g in range(groups):
+        left, left_groups = len(all_tasks) - start, groups - g
+        take = left if left_groups == 1 else min(size, -(-left // left_groups))
+        cut.append(all_tasks[start : start + take])
+        start, size = start + take, size * 2
+    return cut
 
 
 def _taken(results: list[Encoded]) -> Iterator[Encoded]:

@@ -67,14 +67,22 @@ def test_other_payloads_come_through_the_slots_pickled(dataset: Dataset) -> None
 # ----- spooling -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("count", "groups"), [(10, 3), (10, 1), (2, 8), (16, 8), (1, 8)])
-def test_spool_groups_cut_the_tasks_into_even_runs_in_order(count: int, groups: int) -> None:
+@pytest.mark.parametrize(
+    ("count", "groups", "sizes"),
+    [
+        (120, 8, [1, 2, 4, 8, 16, 30, 30, 29]),  # doubling, then even shares of the rest
+        (10, 3, [1, 2, 7]),
+        (10, 1, [10]),
+        (2, 8, [1, 1]),
+        (16, 8, [1, 2, 3, 2, 2, 2, 2, 2]),
+        (1, 8, [1]),
+    ],
+)
+def test_spool_groups_grow_from_one_task_in_order(count: int, groups: int, sizes: list[int]) -> None:
     all_tasks = [("t", i, i + 1) for i in range(count)]
     cut = pipeline.spool_groups(all_tasks, groups)
     assert [task for group in cut for task in group] == all_tasks
-    assert len(cut) == min(groups, count)
-    sizes = [len(group) for group in cut]
-    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+    assert [len(group) for group in cut] == sizes
 
 
 def _per_table(entries: list[tuple[str, list[tuple[Any, ...]]]]) -> dict[str, list[tuple[Any, ...]]]:
