@@ -734,7 +734,8 @@ def generate_files(
         # A second pass over the same rows, untimed: the file a worker would have spooled them to.
         spool = workdir / SPOOL_FILE
         batches = (batch for _, batch, _ in encoded_batches(dataset, workers, _same_batch))
-        if spool_batches(str(spool), batches) != {t: n for t, n in planned.items() if n}:
+        spooled = spool_batches(str(spool), batches)
+        if {t: n for t, n in spooled.items() if n} != {t: n for t, n in planned.items() if n}:
             raise RuntimeError("the spool file does not hold the planned rows")
         files["spool"] = dict.fromkeys(registry.seeded_tables(), spool)
     sizes = {fmt: sum(path.stat().st_size for path in set(tables.values())) for fmt, tables in files.items()}
