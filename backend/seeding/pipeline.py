@@ -86,19 +86,22 @@ def _spool_group(group: list[Task], path: str) -> list[Encoded]:
     return [(table, Spooled(path), rows) for table, rows in spool_batches(path, batches).items()]
 
 
+# Each spool group is this much bigger than the one before: the writer, the bottleneck on SQLite, waits for
+# a group's last task, so small groups first get it going early, and bigger ones later keep ahead of it.
+SPOOL_GROWTH = 1.2
+
+
 def spool_groups(all_tasks: list[Task], groups: int) -> list[list[Task]]:
-    """The tasks cut into at most `groups` runs of consecutive tasks: one task, then twice as many each time,
-    until an even share of what is left is smaller. The writer waits for a group's last task; a small first
-    group gets it going early (it is the bottleneck once it does)."""
+    """The tasks cut into at most `groups` runs of consecutive tasks, each SPOOL_GROWTH times the one before
+    (at least one task each)."""
     groups = max(1, min(groups, len(all_tasks)))
-    cut: list[list[Task]] = []
-    start, size = 0, 1
-    for g in range(groups):
-        left, left_groups = len(all_tasks) - start, groups - g
-        take = left if left_groups == 1 else min(size, -(-left // left_groups))
-        cut.append(all_tasks[start : start + take])
-        start, size = start + take, size * 2
-    return cut
+    weights = [SPOOL_GROWTH**g for g in range(groups)]
+    ends = [round(len(all_tasks) * sum(weights[: g + 1]) / sum(weights)) for g in range(groups)]
+    bounds = [0]
+    for g, end in enumerate(ends):
+        # At least one task per group, and room for one in each group after it.
+        bounds.append(min(max(end, bounds[-1] + 1), len(all_tasks) - (groups - 1 - g)))
+    return [all_tasks[bounds[g] : bounds[g + 1]] for g in range(groups)]
 
 
 def _taken(results: list[Encoded]) -> Iterator[Encoded]:
