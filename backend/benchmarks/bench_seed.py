@@ -18,7 +18,9 @@ in a temp directory), every measurement gets a fresh database migrated with back
     encode into temp files per table, and for PostgreSQL also in COPY's binary format (types as the
     database reports them); then only the writer's begin (its session settings, drop of indexes, uniques and
     foreign keys) -> COPY binary (SQLite: executemany) -> recreate and the commit are timed, in a fresh
-    database. (c') the same with COPY's text format, for reference (PostgreSQL).
+    database. (c') for reference: PostgreSQL the same with COPY's text format; SQLite the rows in one SQLite
+    file (written by writers.spool_batches, as a worker spools them), attached and copied in with INSERT ...
+    SELECT by the writer.
 (d) cleanup: after each round's (a), `cleanup_fake_data.py --yes --quiet --json --database-url ...` on the
     database (a) just seeded (nothing real in it), run as a subprocess as a user runs it and timed on its
     wall clock (interpreter start and imports included).
@@ -827,7 +829,7 @@ def limit_load(url: str, manifest_path: str, fmt: str) -> dict[str, Any]:
     with engine.connect() as conn:
         transaction = conn.begin()
         started = time.perf_counter()
-        # Text files go through the writer's write(); binary ones through their own COPY (_load_table).
+        # Text, pickled and spool files go through the writer's write(); binary ones through their own COPY.
         writer: PostgresWriter | SqliteWriter = (
             SqliteWriter(conn) if fmt in ("rows", "spool") else PostgresWriter(conn, binary=False)
         )
