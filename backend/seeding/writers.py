@@ -287,6 +287,12 @@ def encode_rows(batch: Batch) -> list[tuple[Any, ...]]:
     return batch.rows()
 
 
+def _insert_rows_sql(table: str) -> str:
+    """The executemany statement for a table's rows (every column, in write order)."""
+    columns = registry.columns(table)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 # SQLite attaches at most 10 databases unless built otherwise; a run attaches one spool file per group and
 # cannot detach them before its transaction ends.
 SPOOL_GROUPS = 8
@@ -327,12 +333,10 @@ def _spool_batches(path: str, batches: Iterable[Batch]) -> dict[str, int]:
         spool.execute("PRAGMA synchronous=OFF")
         spool.execute("BEGIN")
         for batch in batches:
-            columns = registry.columns(batch.table)
             if batch.table not in counts:
-                spool.execute(f"CREATE TABLE {batch.table} ({', '.join(columns)})")
+                spool.execute(f"CREATE TABLE {batch.table} ({', '.join(registry.columns(batch.table))})")
                 counts[batch.table] = 0
-            marks = ", ".join("?" * len(columns))
-            spool.executemany(f"INSERT INTO {batch.table} VALUES ({marks})", encode_rows(batch))
+            spool.executemany(_insert_rows_sql(batch.table), encode_rows(batch))
             counts[batch.table] += len(batch)
         spool.execute("COMMIT")
     finally:
@@ -496,8 +500,8 @@ class SqliteWriter:
     def write(self, table: str, payload: Payload) -> None:
         if not payload:
             return
-        columns = ", ".join(registry.columns(table))
         if isinstance(payload, Spooled):
+            columns = ", ".join(registry.columns(table))
             alias = self._attached.get(payload.path)
             if alias is None:
                 alias = f"{SPOOL_ALIAS}{len(self._attached)}"
@@ -506,8 +510,7 @@ class SqliteWriter:
             spooled = f"SELECT {columns} FROM {alias}.{table}"
             self._cursor.execute(f"INSERT INTO main.{table} ({columns}) {spooled}")
             return
-        marks = ", ".join("?" * len(registry.columns(table)))
-        self._cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", payload)
+        self._cursor.executemany(_insert_rows_sql(table), payload)
 
     def finish(self) -> None:
         self._rebuild.recreate()
