@@ -9,7 +9,9 @@ in a temp directory), every measurement gets a fresh database migrated with back
 (a) ours: the real CLI, `seed_data.py --profile load --as-of 2026-06-01 --quiet --json --database-url ...`,
     run as a subprocess exactly as a user runs it (ledger, index rebuild, everything). Rows/s from the wall
     clock of the subprocess; peak memory from sampling, every 50 ms, the proportional set size (Pss) of
-    the process and all its descendants in /proc (peaks of the sum and of the main process).
+    the process and all its descendants in /proc (peaks of the sum and of the main process). A process's
+    Pss is read again only when its resident set moved or its last reading is 250 ms old: reading it walks
+    page tables, and reading it every time took CPU from the seeder's workers (TreeRssSampler).
 (b) the usual way: Faker per field, ORM objects from backend.models, session.add and a commit every 1000
     rows, on a sample (--sample-messages, default 20,000 messages, plus the users, channels, memberships and
     reactions they need in the load profile's proportions).
@@ -90,6 +92,9 @@ AS_OF = date(2026, 6, 1)
 PROFILE = "load"
 BIG_FACTOR = 5  # the "5M" run: five times the messages per channel
 SAMPLE_INTERVAL = 0.05
+PSS_REREAD_KB = 2048  # see TreeRssSampler
+PSS_MAX_AGE = 0.25
+TREE_RESCAN = 0.25
 COMMIT_EVERY = 1000  # the usual way's commit interval
 COPY_READ_BYTES = 8 << 20  # (c) feeds the writer whole rows, about this much per COPY
 FLAT_TOLERANCE = 1.25  # peak memory "stayed flat" when the bigger run's peak is at most this much higher
@@ -179,7 +184,16 @@ def _rss_kb(pid: int) -> int | None:
 
 
 class TreeRssSampler(threading.Thread):
-    """Every SAMPLE_INTERVAL: the sum of Pss (VmRSS where Pss is missing) over the tree; keeps peaks."""
+    """Every SAMPLE_INTERVAL: the sum of Pss (VmRSS where Pss is missing) over the tree; keeps peaks.
+
+    The sampler must not slow down what it measures: on two cores the seeder's workers and the server use
+    both, and reading smaps_rollup walks a process's page tables (milliseconds for a big one), which at every
+    sample of every process took about a seventh of a core. So each sample reads the cheap resident set
+    (statm) of every process in the tree, and a process's Pss is read again only when its resident set
+    moved by PSS_REREAD_KB since its last Pss, or that reading is PSS_MAX_AGE old (Pss also changes while
+    the resident set does not: a worker writing to a page it shares with its parent gets a copy of it).
+    The tree is found again by a scan of /proc every TREE_RESCAN.
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -189,15 +203,35 @@ class TreeRssSampler(threading.Thread):
         self.peak_main_kb = 0
         self.max_processes = 0
         self.samples = 0
+        self.pss_reads = 0
+        self._tree: list[int] = []
+        self._scanned = float("-inf")
+        self._pss: dict[int, tuple[int, int, float]] = {}  # pid -> (Pss, resident set then, when)
+
+    def _process_kb(self, pid: int, rss: int, now: float) -> int:
+        known = self._pss.get(pid)
+        if known is not None and abs(rss - known[1]) < PSS_REREAD_KB and now - known[2] < PSS_MAX_AGE:
+            return known[0]
+        pss = _pss_kb(pid)
+        self.pss_reads += 1
+        if pss is None:
+            return rss
+        self._pss[pid] = (pss, rss, now)
+        return pss
 
     def sample(self) -> None:
+        now = time.monotonic()
+        if now - self._scanned >= TREE_RESCAN:
+            self._tree, self._scanned = _tree(self.pid), now
+            self._pss = {pid: known for pid, known in self._pss.items() if pid in self._tree}
         total = main = processes = 0
-        for pid in _tree(self.pid):
+        for pid in self._tree:
             kb = _rss_kb(pid)
             if kb is None or kb == 0:
-                continue  # gone, or a zombie waiting to be reaped
+                self._scanned = float("-inf")  # gone, or a zombie: the tree changed
+                continue
             # Proportional set size: pages shared with forked workers are split between them, not repeated.
-            total += _pss_kb(pid) or kb
+            total += self._process_kb(pid, kb, now)
             processes += 1
             if pid == self.pid:
                 main = kb
@@ -1221,7 +1255,8 @@ def legend_lines(small_knob: bool) -> list[str]:
         "and the commit included; rows/s counts the rows it removed.",
         "Peak memory: the peak of 50 ms samples of the summed proportional set size (Pss) of the process and "
         "all its descendants "
-        "(shared pages split between the processes) / the RSS of the main process alone; the database "
+        "(shared pages split between the processes; a process's Pss re-read when its resident set moved by "
+        "2 MiB or at least every 250 ms) / the RSS of the main process alone; the database "
         "server's memory is not included.",
     ]
     if small_knob:

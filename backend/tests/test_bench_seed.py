@@ -1,13 +1,16 @@
-"""bench_seed.py's ingest limit: binary COPY loads exactly the rows the seeder's text COPY loads."""
+"""bench_seed.py: the ingest limit's binary COPY loads exactly the rows the seeder's text COPY loads; the
+memory sampler sees the pages a forked child copies although its resident set does not move."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from backend.benchmarks.bench_seed import column_codecs
+from backend.benchmarks.bench_seed import PSS_MAX_AGE, TreeRssSampler, column_codecs
 from backend.database import make_engine
 from backend.seeding import ledger, registry
 from backend.seeding.dataset import Batch, Dataset
@@ -67,3 +70,40 @@ def test_binary_copy_loads_the_same_rows_as_the_seeders_text_copy(pg_url: str) -
         assert binary == textual
     finally:
         engine.dispose()
+
+
+# A parent fills 64 MiB, forks, and the child writes to every page of it: the child's resident set stays the
+# same (its pages become copies), only Pss shows the second 64 MiB. Then both wait to be sampled.
+_COPYING_TREE = """
+import os, sys, time
+size = 64 << 20
+block = bytearray(b"\\x01") * size
+if os.fork() == 0:
+    time.sleep(0.3)
+    for at in range(0, size, 4096):
+        block[at] = 2
+    time.sleep(float(sys.argv[1]))
+    os._exit(0)
+time.sleep(0.6 + float(sys.argv[1]))
+os.wait()
+"""
+
+
+def _peak_mib(hold: float) -> tuple[float, int]:
+    process = subprocess.Popen([sys.executable, "-c", _COPYING_TREE, str(hold)])
+    sampler = TreeRssSampler(process.pid)
+    sampler.start()
+    process.wait()
+    sampler.done.set()
+    sampler.join()
+    return sampler.peak_tree_kb / 1024, sampler.max_processes
+
+
+def test_sampler_counts_shared_pages_once_and_sees_copied_ones() -> None:
+    hold = 1.0
+    assert hold >= 4 * PSS_MAX_AGE  # the child holds its copy long enough for its Pss to be read again
+    peak, processes = _peak_mib(hold)
+    assert processes == 2
+    # Both copies of the block (128 MiB) and two interpreters: a sampler that kept the child's Pss from
+    # before the copy (its resident set did not move) would stay near 64 MiB.
+    assert 128 <= peak < 128 + 40, peak
