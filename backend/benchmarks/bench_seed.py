@@ -111,6 +111,9 @@ PG_SETTINGS = (
     "max_parallel_maintenance_workers",
 )
 BACKEND_LABEL = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
+# The phases (a) and (c) report (runner.RunSummary.phases, limit_load), and for (a) its process's wall clock
+# outside them.
+PHASES = ("outside the run", "preparing", "writing", "finishing")
 
 _started = time.monotonic()
 
@@ -437,7 +440,12 @@ def measure_cli(
             return result
         summary = _last_json(run.stdout)
         result.rows = int(summary["total_rows"])
-        result.notes.update(counts=summary["rows"], internal_seconds=summary["seconds"])
+        result.notes.update(
+            counts=summary["rows"],
+            internal_seconds=summary["seconds"],
+            # What the run's own phases leave out: interpreter start, imports, connecting, commit, exit.
+            phases={"outside the run": run.seconds - summary["seconds"], **summary["phases"]},
+        )
         if cleanups is not None:
             cleanups.append(measure_cleanup(db, workdir, result.rows))
         return result
@@ -859,7 +867,6 @@ def limit_load(url: str, manifest_path: str, fmt: str) -> dict[str, Any]:
     files = {table: Path(path) for table, path in manifest["files"][fmt].items()}
     engine = make_engine(url)
     wall = time.perf_counter()
-    timed = 0.0
     with engine.connect() as conn:
         transaction = conn.begin()
         started = time.perf_counter()
@@ -868,16 +875,17 @@ def limit_load(url: str, manifest_path: str, fmt: str) -> dict[str, Any]:
             SqliteWriter(conn) if fmt in ("rows", "spool") else PostgresWriter(conn, binary=False)
         )
         writer.begin(counts)
-        timed += time.perf_counter() - started
+        phases = {"preparing": time.perf_counter() - started, "writing": 0.0}
         statements = 0
         for table in registry.seeded_tables():
             seconds, done = _load_table(writer, fmt, table, files[table])
-            timed += seconds
+            phases["writing"] += seconds
             statements += done
         started = time.perf_counter()
         writer.finish()
         transaction.commit()
-        timed += time.perf_counter() - started
+        phases["finishing"] = time.perf_counter() - started
+        timed = sum(phases.values())
         wall = time.perf_counter() - wall
         found = {
             t: int(conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one())
@@ -892,6 +900,7 @@ def limit_load(url: str, manifest_path: str, fmt: str) -> dict[str, Any]:
         "wall_seconds": wall,
         "statements": statements,
         "rebuilt_tables": writer.fast_tables,
+        "phases": phases,
     }
 
 
@@ -915,6 +924,7 @@ def measure_limit(dbs: Databases, workdir: Path, target: LimitTarget, manifest: 
             wall_seconds=summary["wall_seconds"],
             statements=summary["statements"],
             rebuilt_tables=summary["rebuilt_tables"],
+            phases=summary["phases"],
         )
         return result
     finally:
@@ -1076,6 +1086,27 @@ def ratio_lines(results: list[Result]) -> list[str]:
     return lines
 
 
+def phase_lines(results: list[Result]) -> list[str]:
+    """Where (a)'s time goes beside (c)'s: the median of each phase over the rounds."""
+    lines = []
+    for backend in ("postgresql", "sqlite"):
+        timed = {
+            key: [r.notes["phases"] for r in results if r.backend == backend and r.key == key and not r.error]
+            for key in ("a", "c")
+        }
+        if not timed["a"] or not timed["c"]:
+            continue
+        parts = []
+        for phase in PHASES:
+            ours, limit = (_median([p.get(phase, 0.0) for p in timed[key]]) for key in ("a", "c"))
+            parts.append(f"{phase} {ours:.2f} s vs {limit:.2f} s")
+        lines.append(
+            f"{BACKEND_LABEL[backend]}: where the time goes, (a) vs (c), medians over the rounds: "
+            + "; ".join(parts)
+        )
+    return lines
+
+
 def cleanup_lines(results: list[Result]) -> list[str]:
     """(d): the cleanup CLI's min and median wall clock over the rounds."""
     lines = []
@@ -1223,6 +1254,15 @@ def report_result(result: Result) -> None:
             f"{result.notes['samples']} samples; "
             f"the seeder's own timer said {result.notes['internal_seconds']:.1f} s"
         )
+    if "phases" in result.notes:
+        say(
+            "    "
+            + ", ".join(
+                f"{phase} {result.notes['phases'][phase]:.2f} s"
+                for phase in PHASES
+                if phase in result.notes["phases"]
+            )
+        )
     if result.key in ("c", "ct"):
         rebuilt = ", ".join(result.notes["rebuilt_tables"]) or "none"
         say(
@@ -1250,6 +1290,11 @@ def legend_lines(small_knob: bool) -> list[str]:
         "run once.",
         "vs (b): times faster than (b) per row; of limit (c): share of (c)'s rows/s. The 5x run is compared "
         "with (b) and (c) at the load profile's size.",
+        'Where the time goes: (a)\'s phases as the seeder reports them (--json, "phases"): preparing '
+        "(locks, checks, ledger, dataset, the writer's begin, until the first rows arrive), writing (first "
+        "rows to last), finishing (index rebuild, ANALYZE, ledger), and outside the run (its wall clock "
+        "minus those: interpreter start, imports, connecting, commit, exit); (c)'s: preparing (the writer's "
+        "begin), writing (the loads), finishing (the writer's finish and the commit).",
         "(d) the cleanup CLI (`cleanup_fake_data.py --yes --quiet --json`) as a subprocess on the database "
         "each round's (a) seeded, timed on its wall clock: interpreter start, imports, checks, the removal "
         "and the commit included; rows/s counts the rows it removed.",
@@ -1419,7 +1464,7 @@ def main(argv: list[str]) -> int:
 
         print()
         print("Ratios (min of the rounds, and median)")
-        for line in ratio_lines(results):
+        for line in ratio_lines(results) + phase_lines(results):
             print(f"  {line}")
         print()
         print("Cleanup of the load profile (min of the rounds, and median)")
@@ -1442,7 +1487,13 @@ def main(argv: list[str]) -> int:
             print()
         print("Markdown, for the README's Performance section:")
         print()
-        print_markdown(rows, machine, pg, legend, verdicts + ratio_lines(results) + cleanup_lines(results))
+        print_markdown(
+            rows,
+            machine,
+            pg,
+            legend,
+            verdicts + ratio_lines(results) + phase_lines(results) + cleanup_lines(results),
+        )
         return 1 if any(r.error for r in results) else 0
     except KeyboardInterrupt:
         print("\ninterrupted; cleaning up", file=sys.stderr, flush=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from backend.cli_support import run_cli
+from backend.cli_support import exit_process, run_cli
 from backend.commands import cleanup
 
 if __name__ == "__main__":
-    sys.exit(run_cli(cleanup.run, cleanup.build_parser("cleanup_fake_data.py")))
+    exit_process(run_cli(cleanup.run, cleanup.build_parser("cleanup_fake_data.py")))

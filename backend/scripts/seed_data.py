@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from backend.cli_support import run_cli
+from backend.cli_support import exit_process, run_cli
 
 SUBCOMMANDS = ("seed", "verify", "status", "reset", "audit", "show")
 
@@ -37,4 +37,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_process(main(sys.argv[1:]))

@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from backend.cli_support import (
     ArgumentParser,
     add_common_arguments,
+    exit_process,
     require_current_schema,
     resolve_database_url,
     run_cli,
@@ -43,4 +44,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main, build_parser()))
+    exit_process(run_cli(main, build_parser()))

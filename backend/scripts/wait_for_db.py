@@ -18,6 +18,7 @@ from backend.cli_support import (
     ArgumentParser,
     UsageError,
     add_common_arguments,
+    exit_process,
     resolve_database_url,
     run_cli,
     verbose_requested,
@@ -118,4 +119,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main, build_parser()))
+    exit_process(run_cli(main, build_parser()))

@@ -32,6 +32,9 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 # A chunk of partition items holds about this many rows (all of the entity's tables together).
 CHUNK_ROWS = 20_000
+# The run's first chunks hold 1/8, 1/4 and 1/2 of that: the writer waits for the first one, and a small one
+# is ready sooner, while the next ones, bigger, are generated behind it.
+FIRST_CHUNK_SHARES = (8, 4, 2)
 
 
 def format_timestamps(micros: IntArray) -> list[str]:
@@ -122,15 +125,19 @@ def batch_from_rows(table: str, names: Sequence[str], rows: Sequence[tuple[Any, 
     return make_batch(table, dict(zip(names, columns, strict=True)))
 
 
-def chunk_ranges(rows_per_item: IntArray, target: int) -> tuple[tuple[int, int], ...]:
-    """Consecutive item ranges, each closed as soon as its rows reach target (the last may hold fewer)."""
+def chunk_ranges(
+    rows_per_item: IntArray, target: int, first_targets: Sequence[int] = ()
+) -> tuple[tuple[int, int], ...]:
+    """Consecutive item ranges, each closed as soon as its rows reach target (the last may hold fewer);
+    the first chunks close at first_targets' rows instead, one each."""
     n = len(rows_per_item)
     cumulative = np.cumsum(rows_per_item)
-    chunks = []
+    chunks: list[tuple[int, int]] = []
     lo, before = 0, 0
     while lo < n:
-        # The first item at which the running total since lo reaches the target ends the chunk.
-        end = int(np.searchsorted(cumulative, before + target, side="left"))
+        goal = first_targets[len(chunks)] if len(chunks) < len(first_targets) else target
+        # The first item at which the running total since lo reaches the goal ends the chunk.
+        end = int(np.searchsorted(cumulative, before + goal, side="left"))
         hi = min(n, max(end + 1, lo + 1))
         chunks.append((lo, hi))
         before = int(cumulative[hi - 1])
@@ -189,6 +196,7 @@ class Dataset:
     def _make_plan(self) -> Plan:
         counts: dict[str, int] = {}
         chunks = {}
+        first_targets = [max(1, CHUNK_ROWS // share) for share in FIRST_CHUNK_SHARES]
         for entity in self.entities:
             per_item = entity.rows_per_item(self)
             if set(per_item) != set(entity.tables):
@@ -197,7 +205,9 @@ class Dataset:
             for table in entity.tables:
                 counts[table] = int(per_item[table].sum())
                 total += per_item[table]
-            chunks[entity.name] = chunk_ranges(total, CHUNK_ROWS)
+            chunks[entity.name] = chunk_ranges(total, CHUNK_ROWS, first_targets)
+            if len(total):
+                first_targets = []  # only the run's first chunks are small
         return Plan(counts=counts, chunks=chunks)
 
     def entity(self, name: str) -> Entity:

@@ -44,6 +44,10 @@ class RunSummary:
     estimated: bool = False  # counts are expected values (sizing.py), not the exact plan
     online: bool = False  # loaded without dropping indexes or locking tables (online.py)
     topup: RunAudit | None = None  # the re-run of a completed run: what it found missing and put back
+    # Seconds of a run that wrote: "preparing" (locks, checks, ledger, the dataset, the writer's begin, until
+    # the first rows arrive), "writing" (from the first rows to the last), "finishing" (the writer's finish,
+    # e.g. the index rebuild, and the ledger). Where the time goes, for the benchmark.
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def restored(self) -> dict[str, int]:
@@ -74,6 +78,7 @@ class RunSummary:
             "fast_tables": self.fast_tables,
             "online": self.online,
             "topup": None if self.topup is None else self.topup.to_dict(),
+            "phases": {phase: round(seconds, 3) for phase, seconds in self.phases.items()},
         }
 
 
@@ -195,7 +200,10 @@ def seed_database(
     written = dict.fromkeys(counts, 0)
     workers = effective_workers(options, sum(counts.values()))
     log.debug("generating with %s worker process(es)", workers or "no")
+    first_rows: float | None = None
     for table, payload, rows in encoded_batches(dataset, workers, writer.encode, writer.spool_groups):
+        if first_rows is None:
+            first_rows = time.perf_counter()
         writer.write(table, payload)
         written[table] += rows
         if table not in bars:
@@ -205,16 +213,24 @@ def seed_database(
     for bar in bars.values():
         if bar is not None:
             bar.close()
+    written_all = time.perf_counter()
     writer.finish()
     if written != counts:
         raise SeedError(f"internal error: planned {counts} rows but generated {written}")
     ledger.advance_sequences(connection, id_starts, counts)
     ledger.finish_run(connection, run_id, id_starts, counts, datetime.now(UTC))
+    finished = time.perf_counter()
+    first_rows = written_all if first_rows is None else first_rows
     return RunSummary(
         run_id,
         options,
         counts,
-        seconds=time.perf_counter() - started,
+        seconds=finished - started,
         fast_tables=writer.fast_tables,
         online=online,
+        phases={
+            "preparing": first_rows - started,
+            "writing": written_all - first_rows,
+            "finishing": finished - written_all,
+        },
     )

@@ -1,5 +1,6 @@
 """bench_seed.py: the ingest limit's binary COPY loads exactly the rows the seeder's text COPY loads; the
-memory sampler sees the pages a forked child copies although its resident set does not move."""
+memory sampler sees the pages a forked child copies although its resident set does not move; the phase
+breakdown sets each of the seeder's phases beside the limit's."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from backend.benchmarks.bench_seed import PSS_MAX_AGE, TreeRssSampler, column_codecs
+from backend.benchmarks.bench_seed import (
+    PSS_MAX_AGE,
+    Result,
+    TreeRssSampler,
+    column_codecs,
+    phase_lines,
+)
 from backend.database import make_engine
 from backend.seeding import ledger, registry
 from backend.seeding.dataset import Batch, Dataset
@@ -107,3 +114,24 @@ def test_sampler_counts_shared_pages_once_and_sees_copied_ones() -> None:
     # Both copies of the block (128 MiB) and two interpreters: a sampler that kept the child's Pss from
     # before the copy (its resident set did not move) would stay near 64 MiB.
     assert 128 <= peak < 128 + 40, peak
+
+
+def _timed(backend: str, key: str, **phases: float) -> Result:
+    return Result(backend, key, key, rows=10, seconds=sum(phases.values()), notes={"phases": phases})
+
+
+def test_phase_lines_set_the_medians_of_the_seeders_phases_beside_the_limits() -> None:
+    ours = [
+        _timed("postgresql", "a", preparing=p, writing=w, finishing=5.0)
+        for p, w in ((0.4, 6.0), (0.2, 5.0), (0.3, 9.0))
+    ]
+    for result, outside in zip(ours, (0.9, 0.7, 0.8), strict=True):
+        result.notes["phases"]["outside the run"] = outside
+    failed = _timed("postgresql", "a", preparing=50.0, writing=50.0, finishing=50.0)
+    failed.error = "seed_data.py exited 1"
+    limit = [_timed("postgresql", "c", preparing=0.01, writing=w, finishing=4.0) for w in (4.0, 4.4)]
+    [line] = phase_lines([*ours, failed, *limit, _timed("sqlite", "a", preparing=1.0)])
+    assert line == (
+        "PostgreSQL: where the time goes, (a) vs (c), medians over the rounds: outside the run 0.80 s vs "
+        "0.00 s; preparing 0.30 s vs 0.01 s; writing 6.00 s vs 4.20 s; finishing 5.00 s vs 4.00 s"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pytest
 
 from backend.reference_data import REACTIONS
@@ -178,3 +179,22 @@ def test_chunks_close_when_their_rows_reach_the_target(
     import numpy as np
 
     assert chunk_ranges(np.array(rows, dtype=np.int64), target) == expected
+
+
+def test_the_first_chunks_close_at_their_own_targets() -> None:
+    rows = np.ones(20, dtype=np.int64)
+    assert chunk_ranges(rows, 8, (2, 4)) == ((0, 2), (2, 6), (6, 14), (14, 20))
+    assert chunk_ranges(rows[:3], 8, (2, 4, 8)) == ((0, 2), (2, 3))
+
+
+def test_only_the_runs_first_chunks_are_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.seeding import dataset as dataset_module
+
+    monkeypatch.setattr(dataset_module, "CHUNK_ROWS", 16)
+    ds = dataset(make_options("test", users=40, channels=12, messages_per_channel=15, seed=4))
+    first, *others = ds.entities
+    assert [hi - lo for lo, hi in ds.plan.chunks[first.name][:4]] == [2, 4, 8, 16]  # a user is one row
+    for entity in others:
+        assert ds.plan.chunks[entity.name] == chunk_ranges(
+            np.asarray(sum(entity.rows_per_item(ds).values())), 16
+        )

@@ -371,8 +371,13 @@ def test_json_summary(sqlite_url: str) -> None:
     assert data["rows"] == {table: totals[table] for table in SEED_TABLES}
     assert (data["run_id"], data["seed"], data["as_of"]) == (run_id, 6, AS_OF)
     assert data["faker_version"] == faker.VERSION
+    # Where the run's time went: three phases that together make up its seconds.
+    assert set(data["phases"]) == {"preparing", "writing", "finishing"}
+    assert all(seconds >= 0 for seconds in data["phases"].values())
+    assert sum(data["phases"].values()) == pytest.approx(data["seconds"], abs=0.005)
     again = json.loads(seed_ok(sqlite_url, *TEST, "--seed", "6", "--json").stdout)
     assert again["skipped"] is True and again["rows"] == data["rows"]
+    assert again["phases"] == {}  # nothing was written
 
 
 def test_dry_run_plans_exactly_what_a_run_writes(db_url: str) -> None:
