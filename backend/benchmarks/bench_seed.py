@@ -1348,7 +1348,10 @@ def main(argv: list[str]) -> int:
     try:
         say(f"bench_seed: backends {', '.join(BACKEND_LABEL[b] for b in backends)}; temp files in {workdir}")
         if not compile_project():
-            raise RuntimeError("byte-compiling backend/ failed")
+            print(
+                "error: byte-compiling backend/ failed; compileall's lines above say where", file=sys.stderr
+            )
+            return 1
         machine = machine_facts()
         pg: dict[str, str] | None = None
         admin_url = None
