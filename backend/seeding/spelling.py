@@ -360,19 +360,18 @@ def _respell_chunk(
     by_string |= ((chosen & I_WORDS) != 0) & second_i & (third >= 0x80)
     fast = np.where(by_string, 0, chosen)
 
-    # end: a final ".", "?" or "!" dropped (the span ends a byte earlier), else a "." where its newline is.
-    takes_end = (fast & END) != 0
-    drop = takes_end & _END_MARKS[data[end - 1]]
-    add = takes_end & ~drop
-    stop = end - drop + add
-    length = stop - begin
+    # The spans, each followed by a NUL. A message's span mostly follows the one before it in the corpus
+    # (a channel replays consecutive turns): such a run of spans is one slice, its newlines then NULs.
+    length = end - begin
     at = np.zeros(n, dtype=np.int64)  # where each span starts in the buffer
     np.cumsum(length[:-1] + 1, out=at[1:])
+    run = np.flatnonzero(np.r_[True, begin[1:] != end[:-1] + 1])
+    run_end = end[np.r_[run[1:], n] - 1]
     buffer = bytearray(_SPAN_SEPARATOR).join(
-        [blob[a:b] for a, b in zip(begin.tolist(), stop.tolist(), strict=True)]
+        [blob[a:b] for a, b in zip(begin[run].tolist(), run_end.tolist(), strict=True)]
     )
     out = np.frombuffer(buffer, dtype=np.uint8)
-    out[(at + length - 1)[add]] = ord(".")
+    out[at[1:] - 1] = 0
 
     # start: the first letter's case swapped (ASCII here: bit 5).
     out[at[(fast & START) != 0]] ^= 0x20
@@ -428,6 +427,13 @@ def _respell_chunk(
         buffer = bytearray().join(parts)
 
     texts = buffer.decode().split(_SPAN_SEPARATOR.decode())
+    # end: a final ".", "?" or "!" dropped, else a "." added (the other variants leave the last character).
+    takes_end = (fast & END) != 0
+    drop = takes_end & _END_MARKS[data[end - 1]]
+    for i in np.flatnonzero(drop).tolist():
+        texts[i] = texts[i][:-1]
+    for i in np.flatnonzero(takes_end & ~drop).tolist():
+        texts[i] += "."
     for i in np.flatnonzero(fast & APOSTROPHES).tolist():
         texts[i] = texts[i].replace("'", "")
     for i in np.flatnonzero(fast & COMMAS).tolist():

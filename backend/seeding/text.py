@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import faker
+import numpy as np
+import numpy.typing as npt
 
 from backend.seeding.keyed import IntArray, affine_permutation, column_key
 
@@ -72,9 +74,30 @@ class TextPools:
     name_separator: str = " "  # between the two names ("" for zh_CN: 王伟)
 
     def full_name(self, first: int, last: int) -> str:
-        given, family = self.first_names[first], self.last_names[last]
-        pair = (family, given) if self.family_first else (given, family)
-        return self.name_separator.join(pair)
+        return self.full_names([first], [last])[0]
+
+    def full_names(self, first: list[int], last: list[int]) -> list[str]:
+        """The full name of each (first, last) pair of name indexes, in the locale's order."""
+        given = map(self.first_names.__getitem__, first)
+        family = map(self.last_names.__getitem__, last)
+        pairs = zip(family, given, strict=True) if self.family_first else zip(given, family, strict=True)
+        return list(map(self.name_separator.join, pairs))
+
+
+def side_by_side(*pieces: bytes | npt.NDArray[np.uint8]) -> list[str]:
+    """Per row, ASCII strings made of the pieces in order: a bytes piece is the same in every row, an
+    n x w array of byte values gives each row its own w characters (at least one piece is an array)."""
+    rows = next(len(piece) for piece in pieces if isinstance(piece, np.ndarray))
+    widths = [len(piece) if isinstance(piece, bytes) else piece.shape[1] for piece in pieces]
+    block = np.empty((rows, sum(widths)), dtype=np.uint8)
+    at = 0
+    for piece, width in zip(pieces, widths, strict=True):
+        block[:, at : at + width] = (
+            np.frombuffer(piece, dtype=np.uint8) if isinstance(piece, bytes) else piece
+        )
+        at += width
+    text = block.tobytes().decode("ascii")
+    return [text[start : start + at] for start in range(0, len(text), at)] if at else [""] * rows
 
 
 @dataclass(frozen=True)

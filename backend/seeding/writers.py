@@ -165,25 +165,31 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
         values[0] if len(values) == 1 else list(itertools.chain.from_iterable(zip(*values, strict=True)))
     )
     present: npt.NDArray[np.bool_] | None = None  # rows x columns; None: no NULL anywhere
-    nullable = [c for c, column in enumerate(values) if None in column]
-    if nullable:
-        present = np.ones((n, len(values)), dtype=bool)
-        for c in nullable:
-            present[:, c] = np.fromiter(map(operator.is_not, values[c], itertools.repeat(None)), bool, n)
-        ordered = list(itertools.compress(ordered, present.reshape(-1)))
     try:
-        joined = "".join(ordered)
-    except TypeError:  # a value that is not a string: written as its text
-        ordered = [v if type(v) is str else str(v) for v in ordered]
-        joined = "".join(ordered)
+        joined = "".join(ordered)  # most batches: all strings, so no scan for NULLs first
+    except TypeError:  # a NULL, or a value that is not a string (written as its text)
+        nullable = [c for c, column in enumerate(values) if None in column]
+        if nullable:
+            present = np.ones((n, len(values)), dtype=bool)
+            for c in nullable:
+                present[:, c] = np.fromiter(map(operator.is_not, values[c], itertools.repeat(None)), bool, n)
+            ordered = list(itertools.compress(ordered, present.reshape(-1)))
+        try:
+            joined = "".join(ordered)
+        except TypeError:  # a value that is not a string: written as its text
+            ordered = [v if type(v) is str else str(v) for v in ordered]
+            joined = "".join(ordered)
     encoded = joined.encode()
     if b"\x00" in encoded:
         raise ValueError("a text value holds a NUL character, which PostgreSQL cannot store")
-    # A value's UTF-8 length is its length unless it holds a non-ASCII character (one encode each of those).
+    # A value's UTF-8 length is its length unless it holds a non-ASCII character. Those are encoded once
+    # more, together, NUL-separated (no value holds a NUL): their lengths are the distances between NULs.
     sizes = np.fromiter(map(len, ordered), np.int64, len(ordered))
     if len(encoded) != len(joined):
-        for i in np.flatnonzero(~np.fromiter(map(str.isascii, ordered), bool, len(ordered))).tolist():
-            sizes[i] = len(ordered[i].encode())
+        wide = np.flatnonzero(~np.fromiter(map(str.isascii, ordered), bool, len(ordered)))
+        together = "\x00".join(map(ordered.__getitem__, wide.tolist())).encode()
+        ends = np.append(np.flatnonzero(np.frombuffer(together, dtype=np.uint8) == 0), len(together))
+        sizes[wide] = np.diff(ends, prepend=-1) - 1
     if present is None:
         by_cell = sizes.reshape(n, len(values))
     else:

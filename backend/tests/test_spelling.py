@@ -135,6 +135,20 @@ def test_respelling_spans_matches_respelling_texts(locale: str) -> None:
     _spans_respelt_both_ways(corpus, corpus.turn_start[turns], last, seed=2)
 
 
+@pytest.mark.parametrize("locale", ["en_US", "ja_JP"])
+def test_respelling_spans_of_consecutive_turns(locale: str) -> None:
+    """Spans that follow one another in the corpus (as a channel's messages mostly do) are read as runs:
+    whole turns, single last utterances, and runs broken by a skipped or repeated turn."""
+    corpus = load_corpus(locale)
+    rng = np.random.default_rng(5)
+    size = min(20_000, corpus.turns // 2)
+    turns = np.arange(size) + int(rng.integers(0, corpus.turns - size - 1))
+    turns[rng.random(len(turns)) < 0.1] += 1  # some turns repeated or skipped
+    first, last = corpus.turn_start[turns], corpus.turn_start[turns + 1] - 1
+    _spans_respelt_both_ways(corpus, first, last, seed=3)
+    _spans_respelt_both_ways(corpus, last, last, seed=4)
+
+
 def test_respelling_spans_at_the_edges() -> None:
     """Non-ASCII first letters, an "i" second letter (respell_all's text[1:] counts it as a word), short
     utterances, every end mark."""

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from backend.seeding.text import build_pools, name_indexes, native_words_locale, person_names
+from backend.seeding.text import build_pools, name_indexes, native_words_locale, person_names, side_by_side
 
 LATIN_LOREM = re.compile(r"\b(lorem|ipsum|dolor|consectetur|adipiscing|voluptatem|quia|eius)\b", re.I)
 
@@ -17,7 +17,7 @@ def _full_names(locale: str, users: int, seed: int = 1) -> list[str]:
     first, last = name_indexes(
         seed, np.arange(users, dtype=np.int64), len(pools.first_names), len(pools.last_names)
     )
-    return [pools.full_name(f, g) for f, g in zip(first.tolist(), last.tolist(), strict=True)]
+    return pools.full_names(first.tolist(), last.tolist())
 
 
 def test_full_names_are_distinct_at_100k_users() -> None:
@@ -45,9 +45,10 @@ def test_names_in_the_locales_order(locale: str, family_first: bool, separator: 
     names = person_names(locale)
     assert (names.family_first, names.separator) == (family_first, separator)
     pools = build_pools(1, locale)
-    full = pools.full_name(0, 0)
-    expected = (names.last[0], names.first[0]) if family_first else (names.first[0], names.last[0])
+    full = pools.full_name(0, 1)
+    expected = (names.last[1], names.first[0]) if family_first else (names.first[0], names.last[1])
     assert full == separator.join(expected)
+    assert pools.full_names([0, 2], [1, 3])[1] == pools.full_name(2, 3)
 
 
 def test_locales_use_their_whole_name_lists() -> None:
@@ -71,3 +72,14 @@ def test_native_words_fall_back_to_none_without_a_lorem_list() -> None:
     assert native_words_locale("hu_HU") is None
     pools = build_pools(1, "hu_HU")  # English words, not Latin
     assert not any(LATIN_LOREM.search(text) for text in pools.sentences[:200])
+
+
+def test_side_by_side_gives_each_row_its_own_characters_between_the_constants() -> None:
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).reshape(4, 4)
+    assert side_by_side(b"id:", digits[:, :2], b"-", digits[:, 2:]) == [
+        "id:01-23",
+        "id:45-67",
+        "id:89-ab",
+        "id:cd-ef",
+    ]
+    assert side_by_side(digits[:, :0]) == ["", "", "", ""]  # no characters at all: empty strings

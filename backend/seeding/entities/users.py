@@ -6,6 +6,7 @@ the scenario's where it gives them and generated (keyed by the user's index) whe
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,9 +17,10 @@ from backend.seeding.entities import one_row_per_item
 from backend.seeding.keyed import FloatArray, IntArray, bijection, column_key
 from backend.seeding.scenario import Generated
 from backend.seeding.scripted import with_scripted_sizes
-from backend.seeding.text import AVATAR_URL, EMAIL_DOMAINS, name_indexes, slug
+from backend.seeding.text import AVATAR_URL, EMAIL_DOMAINS, name_indexes, side_by_side, slug
 
 USERS = User.__tablename__
+AVATAR_PREFIX, AVATAR_SUFFIX = (part.encode() for part in AVATAR_URL.split("{}"))
 
 
 @dataclass(frozen=True)
@@ -101,13 +103,18 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
     # the variant bits, so distinct ids give distinct uuids.
     high = (k.bits(USERS, "auth0_id", idx) & np.uint64(~(0xF << 12) & (2**64 - 1))) | np.uint64(0x4 << 12)
     low = bijection(ids, 62, column_key(ds.options.seed, USERS, "auth0_low")).astype(np.uint64)
-    hexids = [
-        f"{h:016x}{g:016x}" for h, g in zip(high.tolist(), (low | np.uint64(2 << 62)).tolist(), strict=True)
-    ]
+    # The 32 hex digits of each user's (high, low) as an n x 32 byte block: auth0 ids and avatar seeds are
+    # cut from it a column range at a time, not formatted per row.
+    pair = np.empty((len(idx), 2), dtype=">u8")
+    pair[:, 0], pair[:, 1] = high, low | np.uint64(2 << 62)
+    hexes = np.frombuffer(pair.tobytes().hex().encode(), dtype=np.uint8).reshape(len(idx), 32)
     first, last = users.first_name[lo:hi].tolist(), users.last_name[lo:hi].tolist()
+    # "first.last", or the one of them that is not empty, or "user".
     locals_ = [
-        ".".join(part for part in (users.first_slugs[f], users.last_slugs[g]) if part) or "user"
-        for f, g in zip(first, last, strict=True)
+        f"{a}.{b}" if a and b else a or b or "user"
+        for a, b in zip(
+            map(users.first_slugs.__getitem__, first), map(users.last_slugs.__getitem__, last), strict=True
+        )
     ]
     domains = [
         EMAIL_DOMAINS[d] for d in k.integers(USERS, "email_domain", 0, len(EMAIL_DOMAINS), idx).tolist()
@@ -118,8 +125,8 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
         # The id makes a generated email unique; a scenario's emails are checked against the database.
         "email": [f"{a}.{i}@{d}" for a, i, d in zip(locals_, ids.tolist(), domains, strict=True)],
         "is_active": k.chance(USERS, "is_active", ds.options.active_share, idx).tolist(),
-        "name": [pools.full_name(f, g) for f, g in zip(first, last, strict=True)],
-        "picture": [AVATAR_URL.format(h[:16]) for h in hexids],
+        "name": pools.full_names(first, last),
+        "picture": side_by_side(AVATAR_PREFIX, hexes[:, :16], AVATAR_SUFFIX),
         "bio": [pools.bios[b] if has else None for b, has in zip(bio_pick, has_bio, strict=True)],
     }
     for u in range(lo, min(hi, users.n_scripted)):  # a scenario's user: its given values win
@@ -127,7 +134,8 @@ def generate(ds: Dataset, lo: int, hi: int) -> list[Batch]:
             given = _scripted(ds, u, column)
             if given is not Generated.VALUE:
                 values[u - lo] = given
-    auth0 = [f"auth0|{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in hexids]
+    uuid = [hexes[:, a:b] for a, b in itertools.pairwise((0, 8, 12, 16, 20, 32))]  # 8-4-4-4-12 digits
+    auth0 = side_by_side(b"auth0|", uuid[0], b"-", uuid[1], b"-", uuid[2], b"-", uuid[3], b"-", uuid[4])
     return [
         make_batch(
             USERS, {"id": ids, "auth0_id": auth0, "created_at": timestamps(users.created[lo:hi]), **columns}
