@@ -421,8 +421,9 @@ def _respell_chunk(
         capital = (out[where] >= ord("A")) & (out[where] <= ord("Z"))
         kept_from = np.append(0, where + _SWAP_LENGTHS[word]).tolist()
         kept_to = np.append(where, len(buffer)).tolist()
-        parts: list[bytes | bytearray] = [b""] * (2 * len(where) + 1)
-        parts[0::2] = [buffer[x:y] for x, y in zip(kept_from, kept_to, strict=True)]
+        parts: list[bytes | memoryview] = [b""] * (2 * len(where) + 1)
+        view = memoryview(buffer)  # slices of a view are not copies: the join below copies once
+        parts[0::2] = [view[x:y] for x, y in zip(kept_from, kept_to, strict=True)]
         parts[1::2] = [_SWAP_BYTES[code] for code in (word * 2 + capital).tolist()]
         buffer = bytearray().join(parts)
 
