@@ -10,9 +10,10 @@ differently, and where a run replays the corpus once or less the mask alone deci
 `respell` / `respell_all` define the respelt text (variant by variant, on strings). `respell_spans` gives
 the same texts for spans of the corpus faster, from what was found once when the corpus was built: the
 byte offsets of its "i" words (`i_word_offsets`) and of its shorthand and texting words (`word_swaps`).
-The end, start, "i" and run-on variants set or drop single ASCII bytes at known places, so they commute and
-are applied with numpy to one buffer of all the spans; the words are then swapped in that buffer in one
-join, and apostrophes and commas dropped from the strings. Where that could differ from respell_all (a
+The start, "i" and run-on variants set single ASCII bytes at known places, so they commute and are applied
+with numpy to one buffer of all the spans (spans that follow one another in the corpus copied as one
+slice); the words are then swapped in that buffer in one join, and the end variant's last character,
+apostrophes and commas dropped or added on the strings. Where that could differ from respell_all (a
 non-ASCII first letter; a dropped apostrophe or comma, or a run-on line break, that can make or unmake a
 shorthand: `swap_hazards`), a text goes respell_all's way.
 """
@@ -331,10 +332,11 @@ def respell_spans(
     """respell_all of the texts of utterances first..last (of one turn, one per line), each with variants
     chosen from those that apply to it (`applicable`): the same texts, built faster.
 
-    The end, start, "i" and run-on variants set or drop single ASCII bytes at places known up front, so they
-    commute and are applied to one buffer of all the spans at once; the shorthand and texting words found
-    when the corpus was built are then swapped in that buffer, and apostrophes and commas dropped from the
-    strings. Where that could differ from respell_all (see below), a text goes respell_all's way.
+    The start, "i" and run-on variants set single ASCII bytes at places known up front, so they commute and
+    are applied to one buffer of all the spans at once; the shorthand and texting words found when the
+    corpus was built are then swapped in that buffer, and on the strings the end variant drops or adds the
+    last character and apostrophes and commas are dropped. Where that could differ from respell_all (see
+    below), a text goes respell_all's way.
     """
     texts: list[str] = []
     for lo in range(0, len(first), SPAN_CHUNK):  # a chunk at a time: the buffers and index arrays stay small
