@@ -1094,6 +1094,26 @@ def ratio_lines(results: list[Result]) -> list[str]:
     return lines
 
 
+def paired_lines(results: list[Result]) -> list[str]:
+    """The seeder's share of the limit (c) round by round, each (a) against the (c) of its own round (run
+    back to back), and the median of those shares. A slow spell of the host slows both of a round, so these
+    move less than the shares of min and median times, which may pair an (a) and a (c) of different rounds."""
+    lines = []
+    for backend in ("postgresql", "sqlite"):
+        ours = [r for r in results if r.backend == backend and r.key == "a"]
+        limits = [r for r in results if r.backend == backend and r.key == "c"]
+        # One (a) and one (c) per round, in round order; a failed one leaves its round out.
+        shares = [a.rate / c.rate for a, c in zip(ours, limits, strict=False) if a.rate > 0 and c.rate > 0]
+        if not shares:
+            continue
+        way = limits[0].way.split(": ")[-1]
+        lines.append(
+            f"{BACKEND_LABEL[backend]}: (a)'s share of {way}, round by round: "
+            f"{', '.join(f'{share:.0%}' for share in shares)}; median {_median(shares):.0%}"
+        )
+    return lines
+
+
 def phase_lines(results: list[Result]) -> list[str]:
     """Where (a)'s time goes beside (c)'s: the median of each phase over the rounds."""
     lines = []
@@ -1296,7 +1316,7 @@ def legend_lines(small_knob: bool) -> list[str]:
         "timed).",
         "Rounds: (a), (c) and (c') run once per round, in alternating order, each into a fresh database; "
         "min and median over the rounds are shown, rows/s and shares use the median. (b) and the 5x run "
-        "run once.",
+        "run once. Round by round: each (a)'s share of the (c) of its own round, and their median.",
         "vs (b): times faster than (b) per row; of limit (c): share of (c)'s rows/s. The 5x run is compared "
         "with (b) and (c) at the load profile's size.",
         'Where the time goes: (a)\'s phases as the seeder reports them (--json, "phases"): preparing '
@@ -1478,7 +1498,7 @@ def main(argv: list[str]) -> int:
 
         print()
         print("Ratios (min of the rounds, and median)")
-        for line in ratio_lines(results) + phase_lines(results):
+        for line in ratio_lines(results) + paired_lines(results) + phase_lines(results):
             print(f"  {line}")
         print()
         print("Cleanup of the load profile (min of the rounds, and median)")

@@ -20,6 +20,7 @@ from backend.benchmarks.bench_seed import (
     TreeRssSampler,
     column_codecs,
     compile_project,
+    paired_lines,
     phase_lines,
 )
 from backend.database import make_engine
@@ -139,6 +140,18 @@ def test_phase_lines_set_the_medians_of_the_seeders_phases_beside_the_limits() -
         "PostgreSQL: where the time goes, (a) vs (c), medians over the rounds: outside the run 0.80 s vs "
         "0.00 s; preparing 0.30 s vs 0.01 s; writing 6.00 s vs 4.20 s; finishing 5.00 s vs 4.00 s"
     )
+
+
+def test_paired_lines_set_each_round_of_the_seeder_against_the_limit_of_the_same_round() -> None:
+    ours = [Result("postgresql", "a", "ours", rows=100, seconds=s) for s in (10.0, 20.0, 12.0, 9.0)]
+    ours[3].error = "seed_data.py exited 1"  # its round is left out
+    limit = [
+        Result("postgresql", "c", "(c) limit: binary COPY", rows=100, seconds=s)
+        for s in (8.0, 18.0, 6.0, 1.0)
+    ]
+    others = [Result("postgresql", "ct", "text", rows=100, seconds=1.0), Result("sqlite", "a", "x", rows=1)]
+    [line] = paired_lines([*ours[:2], *limit, *others, *ours[2:]])
+    assert line == "PostgreSQL: (a)'s share of binary COPY, round by round: 80%, 90%, 50%; median 80%"
 
 
 def test_compile_project_leaves_bytecode_for_every_module_the_seeder_imports() -> None:
