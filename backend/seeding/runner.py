@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -201,15 +201,21 @@ def seed_database(
     workers = effective_workers(options, sum(counts.values()))
     log.debug("generating with %s worker process(es)", workers or "no")
     first_rows: float | None = None
-    for table, payload, rows in encoded_batches(dataset, workers, writer.encode, writer.spool_groups):
-        if first_rows is None:
-            first_rows = time.perf_counter()
-        writer.write(table, payload)
-        written[table] += rows
-        if table not in bars:
-            bars[table] = progress(table, counts[table])
-        if bars[table] is not None:
-            bars[table].update(rows)
+
+    def counted() -> Generator[tuple[str, Any, int], None, None]:
+        # Runs where the writer takes the rows, which may be a thread of its own (copy_stream.py).
+        nonlocal first_rows
+        for table, payload, rows in encoded_batches(dataset, workers, writer.encode, writer.spool_groups):
+            if first_rows is None:
+                first_rows = time.perf_counter()
+            written[table] += rows
+            if table not in bars:
+                bars[table] = progress(table, counts[table])
+            if bars[table] is not None:
+                bars[table].update(rows)
+            yield table, payload, rows
+
+    writer.write_all(counted())
     for bar in bars.values():
         if bar is not None:
             bar.close()

@@ -2,15 +2,17 @@
 
 PostgreSQL: COPY on the run's connection, in the binary format for a table whose column types all have a
 binary encoding here (read from the database's catalog when the run begins; it spares the server parsing
-text), else in the text format. SQLite: executemany, or, when worker processes generate the rows, INSERT ...
-SELECT from the spool files they wrote (a few SQLite files, attached to the run's connection one at a time:
-SQLite copies rows between its own files several times faster than Python can bind them). Both run inside
-the caller's single transaction. When the seeded rows will dominate a table (it holds no more rows than we
-are about to add), the writer drops that table's secondary indexes, unique constraints and foreign keys
-first and recreates them at the end, which validates every row; PostgreSQL's DDL is transactional, so a
-failure or a kill rolls back schema and data together. Dropping them takes an ACCESS EXCLUSIVE lock on the
-table until commit. Spool files live in the temporary directory (TMPDIR) while rows are generated, about
-the size of the rows, and are removed when generation ends (after a kill, by the next spooling run).
+text), else in the text format; in a fast load (below), a few long COPY statements per table fed while the
+rows are generated (copy_stream.py), else one per payload in the order given. SQLite: executemany, or, when
+worker processes generate the rows, INSERT ... SELECT from the spool files they wrote (a few SQLite files,
+attached to the run's connection one at a time: SQLite copies rows between its own files several times
+faster than Python can bind them). Both run inside the caller's single transaction. When the seeded rows
+will dominate a table (it holds no more rows than we are about to add), the writer drops that table's
+secondary indexes, unique constraints and foreign keys first and recreates them at the end, which validates
+every row; PostgreSQL's DDL is transactional, so a failure or a kill rolls back schema and data together.
+Dropping them takes an ACCESS EXCLUSIVE lock on the table until commit. Spool files live in the temporary
+directory (TMPDIR) while rows are generated, about the size of the rows, and are removed when generation
+ends (after a kill, by the next spooling run).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sqlite3
 import struct
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,6 +37,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from backend.models import Base
 from backend.seeding import registry
+from backend.seeding.copy_stream import copy_interleaved
 from backend.seeding.dataset import Batch, Column, python_values
 from backend.seeding.keyed import IntArray
 
@@ -52,6 +55,8 @@ class Writer(Protocol):
     def begin(self, planned: Mapping[str, int]) -> None: ...
 
     def write(self, table: str, payload: Payload) -> None: ...
+
+    def write_all(self, items: Generator[tuple[str, Payload, int], None, None]) -> None: ...
 
     def finish(self) -> None: ...
 
@@ -417,11 +422,14 @@ class PostgresWriter:
         self.fast_tables: list[str] = []
         self.spool_groups = 0  # COPY streams: nothing to spool
         self.seconds_writing = 0.0
+        self.statements = 0  # COPY statements run
+        self._planned: dict[str, int] = {}
 
     def encode(self, batch: Batch) -> bytes | bytearray:
-        """The batch as COPY data for write(); runs in the worker processes (forked after begin)."""
+        """The batch's rows as COPY data for write() (binary ones without the header and trailer, which each
+        statement gets once); runs in the worker processes (forked after begin)."""
         codecs = self._codecs.get(batch.table)
-        return encode_copy_binary(batch, codecs) if codecs else encode_copy_text(batch)
+        return encode_copy_binary_rows(batch, codecs) if codecs else encode_copy_text(batch)
 
     def begin(self, planned: Mapping[str, int]) -> None:
         # Our timestamps are UTC text without an offset; the session zone decides how they are read.
@@ -430,20 +438,46 @@ class PostgresWriter:
         self.connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '128MB'")
         self.connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         self._codecs = copy_codecs(self.connection, planned) if self.binary else {}
+        self._planned = dict(planned)
         if self.rebuild_indexes:
             self.fast_tables = dominated_tables(self.connection, planned)
             self._rebuild.drop(self.fast_tables)
         self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
+    def _statement(self, table: str) -> str:
+        binary = " (FORMAT binary)" if self._codecs.get(table) else ""
+        return f"COPY {table} ({', '.join(registry.columns(table))}) FROM STDIN{binary}"
+
+    def _framing(self, table: str) -> tuple[bytes, bytes]:
+        return (COPY_BINARY_HEADER, COPY_BINARY_TRAILER) if self._codecs.get(table) else (b"", b"")
+
     def write(self, table: str, payload: Payload) -> None:
+        """One COPY statement of an encode() payload."""
         if not payload:
             return
-        columns = ", ".join(registry.columns(table))
-        binary = " (FORMAT binary)" if self._codecs.get(table) else ""
+        head, tail = self._framing(table)
         started = time.perf_counter()
         self._cursor.copy_expert(
-            f"COPY {table} ({columns}) FROM STDIN{binary}", io.BytesIO(payload), size=COPY_BUFFER_BYTES
+            self._statement(table), io.BytesIO(head + payload + tail), size=COPY_BUFFER_BYTES
         )
+        self.statements += 1
+        self.seconds_writing += time.perf_counter() - started
+
+    def write_all(self, items: Generator[tuple[str, Payload, int], None, None]) -> None:
+        """Every (table, payload, rows) of the run. When no loaded table has foreign keys during the load
+        (all were dropped for the fast load), in a few long COPY statements per table, fed while the rows
+        are generated (copy_stream.py); else one COPY per payload in the order given, parents first."""
+        loaded = [table for table, rows in self._planned.items() if rows > 0]
+        if not self.rebuild_indexes or not set(loaded) <= set(self.fast_tables):
+            for table, payload, _rows in items:
+                self.write(table, payload)
+            return
+        started = time.perf_counter()
+        copied = copy_interleaved(
+            self._cursor, items, self._planned, self._statement, self._framing, buffer_bytes=COPY_BUFFER_BYTES
+        )
+        self.statements += copied.statements
+        log.debug("COPY statements fed from a backlog of at most %.1f MB", copied.peak_bytes / 2**20)
         self.seconds_writing += time.perf_counter() - started
 
     def finish(self) -> None:
@@ -453,8 +487,9 @@ class PostgresWriter:
         for table in self.fast_tables:
             self.connection.exec_driver_sql(f"ANALYZE {table}")
         log.debug(
-            "COPY %.2f s, index and constraint rebuild %.2f s, ANALYZE %.2f s",
+            "COPY %.2f s in %d statements, index and constraint rebuild %.2f s, ANALYZE %.2f s",
             self.seconds_writing,
+            self.statements,
             rebuilt - started,
             time.perf_counter() - rebuilt,
         )
@@ -517,6 +552,11 @@ class SqliteWriter:
             self._cursor.execute(f"INSERT INTO main.{table} ({columns}) {spooled}")
             return
         self._cursor.executemany(_insert_rows_sql(table), payload)
+
+    def write_all(self, items: Generator[tuple[str, Payload, int], None, None]) -> None:
+        """Every (table, payload, rows) of the run, in the order given (SQLite has one writer anyway)."""
+        for table, payload, _rows in items:
+            self.write(table, payload)
 
     def finish(self) -> None:
         self._rebuild.recreate()

@@ -230,14 +230,18 @@ def _fail_on_messages(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def failing_writer(*args: Any, **kwargs: Any) -> Any:
         writer = original(*args, **kwargs)
-        write = writer.write
+        write_all = writer.write_all
 
-        def write_or_fail(table: str, payload: Any) -> None:
-            if table == "messages":
-                raise RuntimeError("disk full")
-            write(table, payload)
+        def write_all_or_fail(items: Any) -> None:
+            def until_messages() -> Any:
+                for table, payload, rows in items:
+                    if table == "messages":
+                        raise RuntimeError("disk full")
+                    yield table, payload, rows
 
-        writer.write = write_or_fail  # type: ignore[method-assign]
+            write_all(until_messages())
+
+        writer.write_all = write_all_or_fail  # type: ignore[method-assign]
         return writer
 
     monkeypatch.setattr(runner, "make_writer", failing_writer)

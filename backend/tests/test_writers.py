@@ -137,6 +137,42 @@ def test_a_kill_at_each_moment_leaves_the_database_as_before(
         engine.dispose()
 
 
+def test_a_fast_load_takes_one_copy_per_table_and_online_one_per_payload_same_rows(pg_url: str) -> None:
+    """A fast load (every table's foreign keys dropped) feeds a few long COPY statements (copy_stream.py);
+    with foreign keys in place (--online) each payload is its own COPY, parents first. Same rows."""
+    options = make_options("test", users=3000, channels=40, messages_per_channel=25, seed=5)  # 2 user chunks
+    engine = make_engine(pg_url)
+    loaded: dict[bool, dict[str, list[tuple[object, ...]]]] = {}
+    try:
+        for fast in (True, False):
+            with engine.connect() as conn:
+                transaction = conn.begin()
+                _with_run(conn)
+                ids = list(conn.exec_driver_sql("SELECT id FROM reactions ORDER BY id").scalars())
+                dataset = Dataset(options, dict.fromkeys(registry.id_block_tables(), 1), RUN_ID, ids)
+                writer = writers.PostgresWriter(conn, rebuild_indexes=fast)
+                writer.begin(dataset.plan.counts)
+                payloads = list(pipeline.encoded_batches(dataset, 0, writer.encode))
+                writer.write_all(item for item in payloads)
+                writer.finish()
+                tables_with_rows = sum(1 for rows in dataset.plan.counts.values() if rows)
+                if fast:
+                    assert sorted(writer.fast_tables) == sorted(CHAT_TABLES)
+                    assert writer.statements == tables_with_rows
+                else:
+                    assert writer.statements == sum(1 for _, payload, _ in payloads if payload)
+                    assert writer.statements > tables_with_rows
+                loaded[fast] = {
+                    table: [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1, 2")]
+                    for table in CHAT_TABLES
+                }
+                assert {t: len(rows) for t, rows in loaded[fast].items()} == dataset.plan.counts
+                transaction.rollback()
+    finally:
+        engine.dispose()
+    assert loaded[True] == loaded[False]
+
+
 # ----- SQLite: spooled rows -------------------------------------------------------------------------------
 
 

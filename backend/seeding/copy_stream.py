@@ -1,0 +1,189 @@
+"""A few long COPY statements instead of one per payload, fed from the pipeline while it generates.
+
+The pipeline yields each chunk's tables in turn (memberships, messages, reactions, then the next chunk's):
+loaded one COPY per payload, that is hundreds of statements alternating between tables, and PostgreSQL
+spends measurably more time per row that way than in one COPY per table (the benchmarks README has the
+figures). Here a feeder thread moves the payloads into a backlog per table, held in memory and bounded, and
+the caller's thread runs COPY statements that each take one table's backlog, for as long as that table has
+rows coming, and switch to another table only when its backlog has grown past `switch_bytes` (or this
+table is complete). The generation behind the feeder never waits for the COPY of another table to finish,
+so it keeps overlapping with the server's work, and each table's rows arrive in a handful of statements.
+
+The rows of different tables are loaded in another order than the pipeline's (a reaction may reach the
+database before its message): only for tables without foreign keys during the load (the writer dropped
+them for a fast load). A table's own rows keep their order. Payloads are data rows only, in the format the
+table's COPY reads; each statement gets its `framing` (binary COPY's header and trailer) here.
+
+A failure on either side ends both: a feeder's exception is raised in the caller's thread (as itself, not
+as the driver's "error in .read() call"), and a failed or interrupted COPY stops the feeder and closes the
+pipeline (its workers end) before the exception goes on. The first item is taken in the caller's thread,
+so a pipeline that forks its workers does so before there is a second thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The feeder waits when a table's backlog reaches this; a COPY switches tables when another's passes SWITCH.
+BACKLOG_BYTES = 16 << 20
+SWITCH_BYTES = 8 << 20
+
+Fed = tuple[str, Any, int]  # (table, payload, rows)
+
+
+@dataclass(frozen=True)
+class Copied:
+    statements: int  # COPY statements run
+    peak_bytes: int  # the most payload bytes held at once, all tables together
+
+
+class _Backlog:
+    """Payloads per table between the feeder thread and the COPY statements, under one condition."""
+
+    def __init__(self, planned: Mapping[str, int], backlog_bytes: int, switch_bytes: int) -> None:
+        self.cond = threading.Condition()
+        self.queues: dict[str, deque[bytes]] = {table: deque() for table in planned}
+        self.queued = dict.fromkeys(planned, 0)  # bytes waiting per table
+        self.to_come = dict(planned)  # rows not fed yet per table
+        self.backlog_bytes = backlog_bytes
+        self.switch_bytes = switch_bytes
+        self.fed_all = False
+        self.stopping = False
+        self.error: BaseException | None = None
+        self.statements = 0
+        self.peak_bytes = 0  # the most bytes waiting at once, over all tables
+
+    def feed(self, first: Fed, items: Generator[Fed, None, None]) -> None:
+        """In the feeder thread: every item into its table's backlog, waiting while that one is full."""
+        try:
+            for table, payload, rows in itertools.chain([first], items):
+                data = payload if isinstance(payload, bytes) else bytes(payload)  # COPY's reader takes bytes
+                with self.cond:
+                    while self.queued[table] >= self.backlog_bytes and not self.stopping:
+                        self.cond.wait()
+                    if self.stopping:
+                        return
+                    if data:
+                        self.queues[table].append(data)
+                        self.queued[table] += len(data)
+                        self.peak_bytes = max(self.peak_bytes, sum(self.queued.values()))
+                    self.to_come[table] -= rows
+                    self.cond.notify_all()
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            with self.cond:
+                self.error = exc
+        finally:
+            # Here, in the thread that iterates it: the pipeline's own cleanup (its workers) runs now.
+            items.close()
+            with self.cond:
+                self.fed_all = True
+                self.cond.notify_all()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def next_table(self) -> str | None:
+        """The table with the most bytes waiting; None once everything was fed and taken."""
+        with self.cond:
+            while True:
+                self._raise_error()
+                waiting = [table for table, size in self.queued.items() if size > 0]
+                if waiting:
+                    return max(waiting, key=lambda table: self.queued[table])
+                if self.fed_all:
+                    return None
+                self.cond.wait()
+
+    def take(self, table: str) -> bytes | None:
+        """The next payload of table for its running COPY; None when that COPY should end."""
+        with self.cond:
+            while True:
+                self._raise_error()
+                queue = self.queues[table]
+                if queue:
+                    data = queue.popleft()
+                    self.queued[table] -= len(data)
+                    self.cond.notify_all()
+                    return data
+                if self.to_come[table] <= 0 or self.fed_all:
+                    return None
+                if any(size >= self.switch_bytes for other, size in self.queued.items() if other != table):
+                    return None
+                self.cond.wait()
+
+
+class _TableReader:
+    """The file-like object one COPY statement reads: head, the table's payloads as they come, tail."""
+
+    def __init__(self, backlog: _Backlog, table: str, head: bytes, tail: bytes) -> None:
+        self.backlog = backlog
+        self.table = table
+        self.parts: deque[bytes] = deque([head] if head else [])
+        self.tail = tail
+        self.ended = False
+        self.raised: BaseException | None = None  # the driver reports it as a failed COPY: kept to re-raise
+
+    def read(self, _size: int = -1) -> bytes:
+        # Whole payloads, whatever the size asked: the driver sends what it gets as one message.
+        if self.parts:
+            return self.parts.popleft()
+        if self.ended:
+            return b""
+        try:
+            data = self.backlog.take(self.table)
+        except BaseException as exc:  # a feeder's failure, or Ctrl-C while waiting for rows
+            self.raised = exc
+            raise
+        if data is not None:
+            return data
+        self.ended = True
+        return self.tail
+
+
+def copy_interleaved(
+    cursor: Any,
+    items: Generator[Fed, None, None],
+    planned: Mapping[str, int],
+    statement: Callable[[str], str],
+    framing: Callable[[str], tuple[bytes, bytes]],
+    *,
+    backlog_bytes: int = BACKLOG_BYTES,
+    switch_bytes: int = SWITCH_BYTES,
+    buffer_bytes: int = 1 << 20,
+) -> Copied:
+    """Load every item with COPY statements on cursor (a DB-API cursor with psycopg2's copy_expert).
+    statement(table) is the table's COPY ... FROM STDIN; framing(table) what each statement's data starts
+    and ends with."""
+    first = next(items, None)
+    if first is None:
+        return Copied(0, 0)
+    backlog = _Backlog(planned, backlog_bytes, switch_bytes)
+    feeder = threading.Thread(target=backlog.feed, args=(first, items), name="copy-feeder", daemon=True)
+    feeder.start()
+    try:
+        while (table := backlog.next_table()) is not None:
+            head, tail = framing(table)
+            reader = _TableReader(backlog, table, head, tail)
+            try:
+                cursor.copy_expert(statement(table), reader, size=buffer_bytes)
+            except Exception:
+                if reader.raised is not None:
+                    raise reader.raised from None
+                raise
+            backlog.statements += 1
+    finally:
+        backlog.stop()
+        feeder.join()
+    backlog._raise_error()
+    return Copied(backlog.statements, backlog.peak_bytes)

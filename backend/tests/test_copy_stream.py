@@ -1,0 +1,134 @@
+"""copy_stream: interleaved payloads of several tables load in a few COPY statements, every row once, with
+a bounded backlog; a failure on either side comes out as itself, the feeder gone and the pipeline closed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Generator, Iterator
+from typing import Any
+
+import numpy as np
+import psycopg2
+import pytest
+from sqlalchemy.engine import make_url
+
+from backend.seeding.copy_stream import copy_interleaved
+from backend.seeding.dataset import Batch
+from backend.seeding.writers import COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encode_copy_binary_rows
+
+TABLES = ("t_parent", "t_child", "t_other")
+CHUNKS = 40
+ROWS_PER_CHUNK = {"t_parent": 50, "t_child": 400, "t_other": 5}
+
+
+@pytest.fixture
+def cursor(pg_url: str) -> Iterator[Any]:
+    url = make_url(pg_url)
+    connection = psycopg2.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database
+    )
+    try:
+        cur = connection.cursor()
+        for table in TABLES:
+            cur.execute(f"CREATE TEMP TABLE {table} (id bigint, chunk bigint, note text)")
+        yield cur
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def _payload(table: str, chunk: int) -> bytes:
+    n = ROWS_PER_CHUNK[table]
+    first = chunk * n
+    batch = Batch(
+        table,
+        [
+            np.arange(first, first + n, dtype=np.int64),
+            np.full(n, chunk, dtype=np.int64),
+            [f"{table} row {first + i} — ok" for i in range(n)],
+        ],
+    )
+    return bytes(encode_copy_binary_rows(batch, ("int8", "int8", "text")))
+
+
+def _items(closed: list[bool], fail_at: int | None = None) -> Generator[tuple[str, Any, int], None, None]:
+    """The pipeline's order: each chunk's tables in turn."""
+    try:
+        for chunk in range(CHUNKS):
+            for table in TABLES:
+                if fail_at is not None and chunk == fail_at:
+                    raise ValueError("generation failed")
+                yield table, _payload(table, chunk), ROWS_PER_CHUNK[table]
+    finally:
+        closed.append(True)
+
+
+PLANNED = {table: CHUNKS * rows for table, rows in ROWS_PER_CHUNK.items()}
+
+
+def _statement(table: str) -> str:
+    return f"COPY {table} (id, chunk, note) FROM STDIN (FORMAT binary)"
+
+
+def _framing(_table: str) -> tuple[bytes, bytes]:
+    return COPY_BINARY_HEADER, COPY_BINARY_TRAILER
+
+
+def _feeders() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "copy-feeder"]
+
+
+def test_interleaved_tables_load_in_a_few_statements_each_row_once_in_its_order(cursor: Any) -> None:
+    closed: list[bool] = []
+    payload_bytes = len(_payload("t_child", 0))
+    copied = copy_interleaved(
+        cursor,
+        _items(closed),
+        PLANNED,
+        _statement,
+        _framing,
+        backlog_bytes=8 * payload_bytes,
+        switch_bytes=4 * payload_bytes,
+    )
+    for table in TABLES:
+        cursor.execute(f"SELECT count(*), count(DISTINCT id), min(id), max(id) FROM {table}")
+        assert cursor.fetchone() == (PLANNED[table], PLANNED[table], 0, PLANNED[table] - 1)
+        # Physical order (no index, no update): each table's rows as the items gave them.
+        cursor.execute(f"SELECT array_agg(id ORDER BY ctid) FROM {table}")
+        assert cursor.fetchone()[0] == list(range(PLANNED[table]))
+    assert len(TABLES) < copied.statements < CHUNKS, "switched tables, yet far fewer statements than 120"
+    assert copied.peak_bytes <= len(TABLES) * 9 * payload_bytes, "the backlog stays bounded"
+    assert closed == [True]
+    assert _feeders() == []
+
+
+def test_one_statement_per_table_when_nothing_forces_a_switch(cursor: Any) -> None:
+    copied = copy_interleaved(cursor, _items([]), PLANNED, _statement, _framing)
+    assert copied.statements == len(TABLES)
+
+
+def test_a_failure_while_generating_comes_out_as_itself(cursor: Any) -> None:
+    closed: list[bool] = []
+    with pytest.raises(ValueError, match="generation failed"):
+        copy_interleaved(cursor, _items(closed, fail_at=CHUNKS // 2), PLANNED, _statement, _framing)
+    assert closed == [True]
+    assert _feeders() == []
+
+
+def test_a_failed_copy_stops_the_feeder_and_closes_the_pipeline(cursor: Any) -> None:
+    closed: list[bool] = []
+
+    def bad_framing(table: str) -> tuple[bytes, bytes]:
+        return (b"not a binary COPY header", b"") if table == "t_child" else _framing(table)
+
+    with pytest.raises(psycopg2.DataError):
+        copy_interleaved(cursor, _items(closed), PLANNED, _statement, bad_framing)
+    assert closed == [True]
+    assert _feeders() == []
+
+
+def test_no_items_no_statement(cursor: Any) -> None:
+    def nothing() -> Generator[tuple[str, Any, int], None, None]:
+        yield from ()
+
+    assert copy_interleaved(cursor, nothing(), PLANNED, _statement, _framing).statements == 0
