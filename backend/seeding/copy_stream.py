@@ -5,8 +5,8 @@ loaded one COPY per payload, that is hundreds of statements alternating between 
 spends measurably more time per row that way than in one COPY per table (the benchmarks README has the
 figures). Here a feeder thread moves the payloads into a backlog per table, held in memory and bounded, and
 the caller's thread runs COPY statements that each take one table's backlog, for as long as that table has
-rows coming, and switch to another table only when its backlog has grown past `switch_bytes` (or this
-table is complete). The generation behind the feeder never waits for the COPY of another table to finish,
+rows coming, and switch to another table only when its backlog has reached `switch_bytes` (or this table
+is complete). The generation behind the feeder never waits for the COPY of another table to finish,
 so it keeps overlapping with the server's work, and each table's rows arrive in a handful of statements.
 
 The rows of different tables are loaded in another order than the pipeline's (a reaction may reach the
@@ -29,9 +29,11 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The feeder waits when a table's backlog reaches this; a COPY switches tables when another's passes SWITCH.
-BACKLOG_BYTES = 16 << 20
-SWITCH_BYTES = 8 << 20
+# The feeder waits when a table's backlog reaches BACKLOG_BYTES. A COPY that has sent SWITCH_BYTES ends when
+# another table's backlog has reached SWITCH_BYTES, and that table's COPY comes next: statements of at least
+# SWITCH_BYTES (or a whole table), and about two backlogs held at most.
+BACKLOG_BYTES = 12 << 20
+SWITCH_BYTES = 6 << 20
 
 Fed = tuple[str, Any, int]  # (table, payload, rows)
 
@@ -93,32 +95,39 @@ class _Backlog:
         if self.error is not None:
             raise self.error
 
-    def next_table(self) -> str | None:
-        """The table with the most bytes waiting; None once everything was fed and taken."""
+    def _overdue(self, table: str | None) -> list[str]:
+        """Tables other than `table` whose backlog has reached switch_bytes."""
+        return [other for other, size in self.queued.items() if other != table and size >= self.switch_bytes]
+
+    def next_table(self, previous: str | None) -> str | None:
+        """The table to copy next: one whose backlog is overdue (not the one just copied), else the one with
+        the most bytes waiting; None once everything was fed and taken."""
         with self.cond:
             while True:
                 self._raise_error()
-                waiting = [table for table, size in self.queued.items() if size > 0]
+                waiting = self._overdue(previous) or [t for t, size in self.queued.items() if size > 0]
                 if waiting:
                     return max(waiting, key=lambda table: self.queued[table])
                 if self.fed_all:
                     return None
                 self.cond.wait()
 
-    def take(self, table: str) -> bytes | None:
-        """The next payload of table for its running COPY; None when that COPY should end."""
+    def take(self, table: str, sent: int) -> bytes | None:
+        """The next payload of table for its running COPY, which has sent `sent` bytes so far; None when that
+        COPY should end: the table is complete, or another's backlog is overdue and this statement has sent
+        switch_bytes (or has nothing to send)."""
         with self.cond:
             while True:
                 self._raise_error()
+                if sent >= self.switch_bytes and self._overdue(table):
+                    return None
                 queue = self.queues[table]
                 if queue:
                     data = queue.popleft()
                     self.queued[table] -= len(data)
                     self.cond.notify_all()
                     return data
-                if self.to_come[table] <= 0 or self.fed_all:
-                    return None
-                if any(size >= self.switch_bytes for other, size in self.queued.items() if other != table):
+                if self.to_come[table] <= 0 or self.fed_all or self._overdue(table):
                     return None
                 self.cond.wait()
 
@@ -132,6 +141,7 @@ class _TableReader:
         self.parts: deque[bytes] = deque([head] if head else [])
         self.tail = tail
         self.ended = False
+        self.sent = 0  # payload bytes read
         self.raised: BaseException | None = None  # the driver reports it as a failed COPY: kept to re-raise
 
     def read(self, _size: int = -1) -> bytes:
@@ -141,11 +151,12 @@ class _TableReader:
         if self.ended:
             return b""
         try:
-            data = self.backlog.take(self.table)
+            data = self.backlog.take(self.table, self.sent)
         except BaseException as exc:  # a feeder's failure, or Ctrl-C while waiting for rows
             self.raised = exc
             raise
         if data is not None:
+            self.sent += len(data)
             return data
         self.ended = True
         return self.tail
@@ -165,14 +176,17 @@ def copy_interleaved(
     """Load every item with COPY statements on cursor (a DB-API cursor with psycopg2's copy_expert).
     statement(table) is the table's COPY ... FROM STDIN; framing(table) what each statement's data starts
     and ends with."""
+    if switch_bytes > backlog_bytes:
+        raise ValueError("switch_bytes must not exceed backlog_bytes, or a full backlog could not end a COPY")
     first = next(items, None)
     if first is None:
         return Copied(0, 0)
     backlog = _Backlog(planned, backlog_bytes, switch_bytes)
     feeder = threading.Thread(target=backlog.feed, args=(first, items), name="copy-feeder", daemon=True)
     feeder.start()
+    table: str | None = None
     try:
-        while (table := backlog.next_table()) is not None:
+        while (table := backlog.next_table(table)) is not None:
             head, tail = framing(table)
             reader = _TableReader(backlog, table, head, tail)
             try:

@@ -97,7 +97,8 @@ def test_interleaved_tables_load_in_a_few_statements_each_row_once_in_its_order(
         cursor.execute(f"SELECT array_agg(id ORDER BY ctid) FROM {table}")
         assert cursor.fetchone()[0] == list(range(PLANNED[table]))
     assert len(TABLES) < copied.statements < CHUNKS, "switched tables, yet far fewer statements than 120"
-    assert copied.peak_bytes <= len(TABLES) * 9 * payload_bytes, "the backlog stays bounded"
+    # Two backlogs and a switch's worth of the third, each a payload over its limit at most.
+    assert copied.peak_bytes <= (2 * 8 + 4 + 3) * payload_bytes, "the backlog stays bounded"
     assert closed == [True]
     assert _feeders() == []
 
@@ -125,6 +126,11 @@ def test_a_failed_copy_stops_the_feeder_and_closes_the_pipeline(cursor: Any) -> 
         copy_interleaved(cursor, _items(closed), PLANNED, _statement, bad_framing)
     assert closed == [True]
     assert _feeders() == []
+
+
+def test_a_switch_bigger_than_the_backlog_is_refused(cursor: Any) -> None:
+    with pytest.raises(ValueError, match="switch_bytes"):
+        copy_interleaved(cursor, _items([]), PLANNED, _statement, _framing, backlog_bytes=10, switch_bytes=20)
 
 
 def test_no_items_no_statement(cursor: Any) -> None:
