@@ -145,21 +145,28 @@ class _TableReader:
         self.raised: BaseException | None = None  # the driver reports it as a failed COPY: kept to re-raise
 
     def read(self, _size: int = -1) -> bytes:
+        try:
+            return self._next()
+        except BaseException as exc:  # a feeder's failure, or Ctrl-C while waiting for rows
+            self.raised = exc
+            raise
+
+    def _next(self) -> bytes:
         # Whole payloads, whatever the size asked: the driver sends what it gets as one message.
         if self.parts:
             return self.parts.popleft()
         if self.ended:
             return b""
-        try:
-            data = self.backlog.take(self.table, self.sent)
-        except BaseException as exc:  # a feeder's failure, or Ctrl-C while waiting for rows
-            self.raised = exc
-            raise
+        data = self.backlog.take(self.table, self.sent)
         if data is not None:
             self.sent += len(data)
             return data
         self.ended = True
         return self.tail
+
+
+# How psycopg2 reports a KeyboardInterrupt raised in read() before its body ran (Ctrl-C handled on entry).
+_INTERRUPTED_READ = "error in .read() call: KeyboardInterrupt"
 
 
 def copy_interleaved(
@@ -191,9 +198,11 @@ def copy_interleaved(
             reader = _TableReader(backlog, table, head, tail)
             try:
                 cursor.copy_expert(statement(table), reader, size=buffer_bytes)
-            except Exception:
+            except Exception as exc:
                 if reader.raised is not None:
                     raise reader.raised from None
+                if _INTERRUPTED_READ in str(exc):
+                    raise KeyboardInterrupt from None
                 raise
             backlog.statements += 1
     finally:

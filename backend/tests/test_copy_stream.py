@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
+from backend.seeding import copy_stream
 from backend.seeding.copy_stream import copy_interleaved
 from backend.seeding.dataset import Batch
 from backend.seeding.writers import COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encode_copy_binary_rows
@@ -124,6 +125,29 @@ def test_a_failed_copy_stops_the_feeder_and_closes_the_pipeline(cursor: Any) -> 
 
     with pytest.raises(psycopg2.DataError):
         copy_interleaved(cursor, _items(closed), PLANNED, _statement, bad_framing)
+    assert closed == [True]
+    assert _feeders() == []
+
+
+@pytest.mark.parametrize("where", ["read", "take"])
+def test_ctrl_c_during_a_copy_comes_out_as_keyboard_interrupt(
+    cursor: Any, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Ctrl-C handled as the driver calls read() (before its body runs) or while it waits for rows: the
+    driver turns it into a failed COPY; it must come out as the KeyboardInterrupt the CLIs report."""
+    closed: list[bool] = []
+    calls = iter(range(1_000_000))
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> bytes:
+        if next(calls) == 3:
+            raise KeyboardInterrupt
+        return original(*_args, **_kwargs)
+
+    target = copy_stream._TableReader if where == "read" else copy_stream._Backlog
+    original = getattr(target, where)
+    monkeypatch.setattr(target, where, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        copy_interleaved(cursor, _items(closed), PLANNED, _statement, _framing)
     assert closed == [True]
     assert _feeders() == []
 
