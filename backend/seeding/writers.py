@@ -164,14 +164,19 @@ def _fixed_values(values: Column, codec: str) -> tuple[npt.NDArray[Any], npt.NDA
 
 def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.NDArray[np.uint8]]:
     """Per text column its lengths (-1 for NULL), and the UTF-8 bytes of every present value in output order
-    (row by row, the columns in order within a row) with nothing between them."""
+    (row by row, the columns in order within a row), each but the last followed by a NUL.
+
+    The NULs tell the values' UTF-8 lengths without looking at the values one by one (no value may hold a
+    NUL: PostgreSQL cannot store one, so a NUL too many is refused here); the merge puts each on the first
+    byte of the field after the value, which the fixed bytes then overwrite.
+    """
     values = [python_values(column) for column in columns]
     ordered = (
         values[0] if len(values) == 1 else list(itertools.chain.from_iterable(zip(*values, strict=True)))
     )
     present: npt.NDArray[np.bool_] | None = None  # rows x columns; None: no NULL anywhere
     try:
-        joined = "".join(ordered)  # most batches: all strings, so no scan for NULLs first
+        joined = "\x00".join(ordered)  # most batches: all strings, so no scan for NULLs first
     except TypeError:  # a NULL, or a value that is not a string (written as its text)
         nullable = [c for c, column in enumerate(values) if None in column]
         if nullable:
@@ -180,27 +185,21 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
                 present[:, c] = np.fromiter(map(operator.is_not, values[c], itertools.repeat(None)), bool, n)
             ordered = list(itertools.compress(ordered, present.reshape(-1)))
         try:
-            joined = "".join(ordered)
+            joined = "\x00".join(ordered)
         except TypeError:  # a value that is not a string: written as its text
             ordered = [v if type(v) is str else str(v) for v in ordered]
-            joined = "".join(ordered)
-    encoded = joined.encode()
-    if b"\x00" in encoded:
+            joined = "\x00".join(ordered)
+    encoded = np.frombuffer(joined.encode(), dtype=np.uint8)
+    separators = np.flatnonzero(encoded == 0)
+    if len(separators) != max(len(ordered) - 1, 0):
         raise ValueError("a text value holds a NUL character, which PostgreSQL cannot store")
-    # A value's UTF-8 length is its length unless it holds a non-ASCII character. Those are encoded once
-    # more, together, NUL-separated (no value holds a NUL): their lengths are the distances between NULs.
-    sizes = np.fromiter(map(len, ordered), np.int64, len(ordered))
-    if len(encoded) != len(joined):
-        wide = np.flatnonzero(~np.fromiter(map(str.isascii, ordered), bool, len(ordered)))
-        together = "\x00".join(map(ordered.__getitem__, wide.tolist())).encode()
-        ends = np.append(np.flatnonzero(np.frombuffer(together, dtype=np.uint8) == 0), len(together))
-        sizes[wide] = np.diff(ends, prepend=-1) - 1
+    sizes = np.diff(separators, prepend=-1, append=len(encoded)) - 1 if ordered else separators
     if present is None:
         by_cell = sizes.reshape(n, len(values))
     else:
         by_cell = np.full((n, len(values)), -1, dtype=np.int64)
         by_cell[present] = sizes  # row-major, as `ordered` is
-    return [by_cell[:, c] for c in range(len(values))], np.frombuffer(encoded, dtype=np.uint8)
+    return [by_cell[:, c] for c in range(len(values))], encoded
 
 
 def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytearray:
@@ -259,7 +258,7 @@ def encode_copy_binary_rows(
         keep[nulls, at : at + size] = False
     matrix = records.view(np.uint8).reshape(n, width)
     fixed_stream = matrix.reshape(-1) if keep is None else matrix[keep]
-    size = len(fixed_stream) + len(text_stream)
+    size = len(fixed_stream) + sum(int(np.maximum(lengths, 0).sum()) for lengths in text_lengths)
     buffer = bytearray(len(head) + size + len(tail))
     buffer[: len(head)] = head
     buffer[len(head) + size :] = tail
@@ -270,8 +269,15 @@ def encode_copy_binary_rows(
     sizes = np.stack(segments, axis=1).reshape(-1)
     is_text = np.tile(np.arange(len(segments)) % 2 == 1, n)
     mask = np.repeat(is_text, sizes)
+    # The NUL after a value (each present value but the last has one) lands where that value ends: the first
+    # byte of the next field, in the mask for the text stream, out of it again for the fixed bytes.
+    value_ends = np.cumsum(sizes)[is_text.nonzero()[0]]  # row by row, the text columns in order
+    lengths = np.stack(text_lengths, axis=1).reshape(-1)
+    separators = (value_ends if lengths.min() >= 0 else value_ends[lengths >= 0])[:-1]
+    mask[separators] = True
     out[mask] = text_stream
     np.logical_not(mask, out=mask)
+    mask[separators] = True
     out[mask] = fixed_stream
     return buffer
 

@@ -150,6 +150,45 @@ def test_null_and_empty_text_in_several_text_columns() -> None:
     assert fields == expected
 
 
+def _row_by_row(rows: list[tuple[Any, ...]], codecs: list[str]) -> bytes:
+    """The binary format written the plain way, one field at a time (int8, int4 and text only)."""
+    out = bytearray()
+    for row in rows:
+        out += struct.pack(">h", len(row))
+        for value, codec in zip(row, codecs, strict=True):
+            if value is None:
+                out += struct.pack(">i", -1)
+            elif codec == "text":
+                data = value.encode()
+                out += struct.pack(">i", len(data)) + data
+            else:
+                out += struct.pack(">iq" if codec == "int8" else ">ii", 8 if codec == "int8" else 4, value)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mixed_batches_match_the_format_written_field_by_field(seed: int) -> None:
+    """NULLs, empty strings, non-ASCII text and NULL numbers right after a text value, in any mix."""
+    rng = np.random.default_rng(seed)
+    codecs = [str(c) for c in rng.choice(["text", "int8", "int4"], size=int(rng.integers(1, 6)))]
+    words = ["", "a", "héllo", "🎉 party", "tab\there", "x" * 300]
+
+    def value(codec: str) -> Any:
+        if rng.random() < 0.3:
+            return None
+        return words[int(rng.integers(len(words)))] if codec == "text" else int(rng.integers(-(2**31), 2**31))
+
+    rows = [tuple(value(codec) for codec in codecs) for _ in range(int(rng.integers(1, 40)))]
+    batch = Batch("t", [list(column) for column in zip(*rows, strict=True)])
+    assert bytes(encode_copy_binary_rows(batch, codecs)) == _row_by_row(rows, codecs)
+
+
+@pytest.mark.parametrize("values", [["a\x00b", "c"], ["a", "c\x00"], ["\x00"], [None, "\x00"]])
+def test_a_nul_anywhere_in_any_value_is_refused(values: list[str | None]) -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        encode_copy_binary_rows(Batch("t", [values, [1] * len(values)]), ["text", "int4"])
+
+
 def test_array_columns_load_as_their_python_values(pg_url: str) -> None:
     as_values, as_arrays = _array_columns()
     codecs = ["int8", "text", "timestamp", "int8"]
