@@ -42,6 +42,10 @@ REACTION_DELAY = (20 * SECOND, 20 * HOUR)  # log-uniform: p50 about 20 minutes, 
 SESSION_FILL = 0.8  # a session ends before 80 % of the time to the next one has passed
 END_MARGIN = 2 * HOUR  # the last session ends this long before the window's end (reactions fit after it)
 # Share of chat activity by hour of day (UTC): quiet nights, busy working hours.
+# Per number of participants n: where each of the 4 slots takes its participant from when a session's first
+# n move one place round (the slots past n stay).
+_ROTATIONS = np.array([[(slot + 1) % n if slot < n else slot for slot in range(4)] for n in range(1, 5)])
+_ROTATIONS = np.vstack([np.arange(4), _ROTATIONS])  # n = 0: nobody to move
 DIURNAL = to_cdf([1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 9, 11, 12, 12, 11, 9, 7, 6, 5, 4, 3, 2])
 WEEKEND_KEPT = (
     0.3  # a session that falls on a Saturday or Sunday stays there this often, else moves to Friday
@@ -233,18 +237,22 @@ def plan_messages(keyed: Keyed, corpus_turns: IntArray, threads: Threads, member
     first_turn = np.flatnonzero(turn_pos == 0)
     after = first_turn[first_turn > 0]
     after = after[(turn_channel[after] == turn_channel[after - 1]) & (n_part[turn_session[after]] >= 2)]
-    while len(after):
-        repeat = after[author[after] == author[after - 1]]
+    after_session = turn_session[after]
+    candidates = after
+    while len(candidates):
+        repeat = candidates[author[candidates] == author[candidates - 1]]
         if not len(repeat):
             break
         rotate = turn_session[repeat]
-        n = n_part[rotate][:, None]
-        columns = np.arange(4)[None, :]
-        source = np.where(columns < n, (columns + 1) % n, columns)
-        part[rotate] = np.take_along_axis(part[rotate], source, axis=1)
+        part[rotate] = part[rotate[:, None], _ROTATIONS[n_part[rotate]]]
         # Only the rotated sessions' speakers change, and a session's turns are consecutive.
         turns = ranges(first_turn[rotate], session_turns[rotate])
         author[turns] = part[turn_session[turns], slot[turns]]
+        # So only a session rotated now, or the one after it, can repeat a speaker in the next pass.
+        touched = np.zeros(n_sessions + 1, dtype=bool)
+        touched[rotate] = True
+        touched[rotate + 1] = True
+        candidates = after[touched[after_session]]
     # A reply by the parent's author goes to another participant who did not speak just before or just after;
     # with two participants there is no such one, and the author answers back in their own thread.
     parent_turn = np.flatnonzero(reply_no == 0)[turn_top] if len(turn_top) else turn_top
