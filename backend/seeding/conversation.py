@@ -41,11 +41,10 @@ TURN_GAP = (15 * SECOND, 6 * MINUTE)  # log-uniform gap between consecutive turn
 REACTION_DELAY = (20 * SECOND, 20 * HOUR)  # log-uniform: p50 about 20 minutes, p90 about 9 hours
 SESSION_FILL = 0.8  # a session ends before 80 % of the time to the next one has passed
 END_MARGIN = 2 * HOUR  # the last session ends this long before the window's end (reactions fit after it)
-# Share of chat activity by hour of day (UTC): quiet nights, busy working hours.
 # Per number of participants n: where each of the 4 slots takes its participant from when a session's first
 # n move one place round (the slots past n stay).
-_ROTATIONS = np.array([[(slot + 1) % n if slot < n else slot for slot in range(4)] for n in range(1, 5)])
-_ROTATIONS = np.vstack([np.arange(4), _ROTATIONS])  # n = 0: nobody to move
+_ROTATIONS = np.array([[(slot + 1) % n if slot < n else slot for slot in range(4)] for n in range(5)])
+# Share of chat activity by hour of day (UTC): quiet nights, busy working hours.
 DIURNAL = to_cdf([1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 9, 11, 12, 12, 11, 9, 7, 6, 5, 4, 3, 2])
 WEEKEND_KEPT = (
     0.3  # a session that falls on a Saturday or Sunday stays there this often, else moves to Friday
