@@ -258,7 +258,11 @@ def encode_copy_binary_rows(
         keep[nulls, at : at + size] = False
     matrix = records.view(np.uint8).reshape(n, width)
     fixed_stream = matrix.reshape(-1) if keep is None else matrix[keep]
-    size = len(fixed_stream) + sum(int(np.maximum(lengths, 0).sum()) for lengths in text_lengths)
+    text_bytes = 0
+    if text_columns:
+        present = np.stack(text_lengths, axis=1).reshape(-1) >= 0  # row by row, the text columns in order
+        text_bytes = len(text_stream) - max(int(present.sum()) - 1, 0)  # less the NULs between the values
+    size = len(fixed_stream) + text_bytes
     buffer = bytearray(len(head) + size + len(tail))
     buffer[: len(head)] = head
     buffer[len(head) + size :] = tail
@@ -271,9 +275,7 @@ def encode_copy_binary_rows(
     mask = np.repeat(is_text, sizes)
     # The NUL after a value (each present value but the last has one) lands where that value ends: the first
     # byte of the next field, in the mask for the text stream, out of it again for the fixed bytes.
-    value_ends = np.cumsum(sizes)[is_text.nonzero()[0]]  # row by row, the text columns in order
-    lengths = np.stack(text_lengths, axis=1).reshape(-1)
-    separators = (value_ends if lengths.min() >= 0 else value_ends[lengths >= 0])[:-1]
+    separators = np.cumsum(sizes)[is_text.nonzero()[0]][present][:-1]
     mask[separators] = True
     out[mask] = text_stream
     np.logical_not(mask, out=mask)
