@@ -31,9 +31,10 @@ from typing import Any
 
 # The feeder waits when a table's backlog reaches BACKLOG_BYTES. A COPY that has sent SWITCH_BYTES ends when
 # another table's backlog has reached SWITCH_BYTES, and that table's COPY comes next: statements of at least
-# SWITCH_BYTES (or a whole table), and about two backlogs held at most.
-BACKLOG_BYTES = 12 << 20
-SWITCH_BYTES = 6 << 20
+# SWITCH_BYTES (or a whole table), and about two backlogs held at most. At 8 MB (was 12 MB, switching at 6 MB)
+# the tree's peak memory at 5x the load profile was 10 MiB lower and the run no slower (alternated, 6 rounds).
+BACKLOG_BYTES = 8 << 20
+SWITCH_BYTES = 4 << 20
 
 Fed = tuple[str, Any, int]  # (table, payload, rows)
 
