@@ -99,6 +99,11 @@ TREE_RESCAN = 0.25
 COMMIT_EVERY = 1000  # the usual way's commit interval
 COPY_READ_BYTES = 8 << 20  # (c) feeds the writer whole rows, about this much per COPY
 FLAT_TOLERANCE = 1.25  # peak memory "stayed flat" when the bigger run's peak is at most this much higher
+# The goals the seeder is held to (issue 13): its share of the limit (c) by min and by median times, on each
+# backend; the process tree's peak memory, in MB (10**6 bytes), at 1x and 5x; cleanup's time on PostgreSQL.
+GOAL_SHARE = 0.85
+GOAL_PEAK_MB = 250
+GOAL_CLEANUP_SECONDS = {"postgresql": 3.0}
 PG_SETTINGS = (
     "fsync",
     "synchronous_commit",
@@ -1148,6 +1153,49 @@ def cleanup_lines(results: list[Result]) -> list[str]:
     return lines
 
 
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def goal_lines(results: list[Result]) -> list[str]:
+    """Each backend's figures against the goals: (a)'s share of (c) by min and by median times, the highest
+    peak memory of (a)'s tree at 1x and 5x, and (d)'s slowest round where cleanup has a goal. A goal whose
+    figures are missing (a way skipped or failed) is left out of the line."""
+    lines = []
+    grouped = group_rounds(results)
+    for backend in ("postgresql", "sqlite"):
+        mine = {g.key: g for g in grouped if g.backend == backend and not g.failed and g.seconds}
+        parts = []
+        if "a" in mine and "c" in mine:
+            ours, limit = mine["a"], mine["c"]
+            by_min = ours.rate(ours.min_seconds) / limit.rate(limit.min_seconds)
+            by_median = ours.rate(ours.median_seconds) / limit.rate(limit.median_seconds)
+            shares = f"{by_min:.0%} by min, {by_median:.0%} by median"
+            met = _verdict(min(by_min, by_median) >= GOAL_SHARE)
+            parts.append(f"share of (c) {shares} (goal {GOAL_SHARE:.0%} by both): {met}")
+        mb: dict[str, float] = {}
+        for key in ("a", "a5"):
+            peak = mine[key].peak_tree_kb if key in mine else None
+            if peak:
+                mb[key] = peak * 1024 / 10**6
+        if mb:
+            shown = ", ".join(
+                f"{value:.1f} MB at {'5x' if key == 'a5' else '1x'}" for key, value in mb.items()
+            )
+            parts.append(
+                f"peak memory of (a)'s tree {shown} (goal {GOAL_PEAK_MB} MB): "
+                + _verdict(max(mb.values()) <= GOAL_PEAK_MB)
+            )
+        goal = GOAL_CLEANUP_SECONDS.get(backend)
+        if goal is not None and "d" in mine:
+            slowest = max(mine["d"].seconds)
+            met = _verdict(slowest <= goal)
+            parts.append(f"cleanup {slowest:.2f} s in its slowest round (goal {goal:.0f} s): {met}")
+        if parts:
+            lines.append(f"{BACKEND_LABEL[backend]} goals: " + "; ".join(parts))
+    return lines
+
+
 HEADERS = [
     "backend",
     "way",
@@ -1521,6 +1569,10 @@ def main(argv: list[str]) -> int:
         for line in cleanup_lines(results):
             print(f"  {line}")
         print()
+        print("Goals")
+        for line in goal_lines(results):
+            print(f"  {line}")
+        print()
         print(f"Results (load avg at end: {loadavg()})")
         print()
         rows = table_rows(results)
@@ -1542,7 +1594,11 @@ def main(argv: list[str]) -> int:
             machine,
             pg,
             legend,
-            verdicts + ratio_lines(results) + phase_lines(results) + cleanup_lines(results),
+            verdicts
+            + ratio_lines(results)
+            + phase_lines(results)
+            + cleanup_lines(results)
+            + goal_lines(results),
         )
         return 1 if any(r.error for r in results) else 0
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from backend.benchmarks.bench_seed import (
     TreeRssSampler,
     column_codecs,
     compile_project,
+    goal_lines,
     paired_lines,
     phase_lines,
 )
@@ -161,3 +162,44 @@ def test_compile_project_leaves_bytecode_for_every_module_the_seeder_imports() -
     cached[0].unlink(missing_ok=True)
     assert compile_project()
     assert all(path.exists() for path in cached)
+
+
+def _goal_results(ours: tuple[float, ...], peak_kb: int, cleanup: tuple[float, ...]) -> list[Result]:
+    """PostgreSQL rounds of (a), (c) and (d), 100 rows each; (c) takes 8.5 s, then 8.0 s; (a)'s tree peaks at
+    peak_kb, its 5x run at 1000 KiB more."""
+    results = [Result("postgresql", "a", "ours", rows=100, seconds=s, peak_tree_kb=peak_kb) for s in ours]
+    results += [Result("postgresql", "c", "limit", rows=100, seconds=s) for s in (8.5, 8.0)]
+    results.append(Result("postgresql", "a5", "5x", rows=500, seconds=50.0, peak_tree_kb=peak_kb + 1000))
+    results += [Result("postgresql", "d", "cleanup", rows=100, seconds=s) for s in cleanup]
+    return results
+
+
+def test_goal_lines_say_met_when_every_figure_is_within_its_goal() -> None:
+    # 8.0 / 9.4 = 85.1% by min, 8.25 / 9.7 = 85.05% by median; 230,000 KiB = 235.5 MB, 5x 236.5 MB.
+    [line] = goal_lines(_goal_results((9.4, 10.0), 230_000, (0.9, 2.9)))
+    assert line == (
+        "PostgreSQL goals: share of (c) 85% by min, 85% by median (goal 85% by both): met; peak memory of "
+        "(a)'s tree 235.5 MB at 1x, 236.5 MB at 5x (goal 250 MB): met; cleanup 2.90 s in its slowest round "
+        "(goal 3 s): met"
+    )
+
+
+def test_goal_lines_say_not_met_for_each_figure_past_its_goal() -> None:
+    # By min 8.0 / 9.5 = 84.2%, by median still 85%; 5x at 244,000 KiB = 249.9 MB is in, 245,000 KiB is out.
+    [share] = goal_lines(_goal_results((9.5, 9.9), 243_000, (1.0,)))
+    assert "84% by min, 85% by median (goal 85% by both): NOT met" in share
+    assert "249.9 MB at 5x (goal 250 MB): met" in share
+    [memory] = goal_lines(_goal_results((9.0,), 244_000, (1.0,)))
+    assert "by both): met" in memory and "250.9 MB at 5x (goal 250 MB): NOT met" in memory
+    [cleanup] = goal_lines(_goal_results((9.0,), 200_000, (1.0, 3.01)))
+    assert cleanup.endswith("cleanup 3.01 s in its slowest round (goal 3 s): NOT met")
+
+
+def test_goal_lines_leave_out_what_was_not_measured_and_sqlite_has_no_cleanup_goal() -> None:
+    results = [
+        Result("sqlite", "a", "ours", rows=100, seconds=10.0, peak_tree_kb=100_000),
+        Result("sqlite", "d", "cleanup", rows=100, seconds=7.0),
+        Result("postgresql", "a", "ours", rows=100, seconds=10.0, error="seed_data.py exited 1"),
+        Result("postgresql", "c", "limit", rows=100, seconds=8.0),
+    ]
+    assert goal_lines(results) == ["SQLite goals: peak memory of (a)'s tree 102.4 MB at 1x (goal 250 MB): met"]
