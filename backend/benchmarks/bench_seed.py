@@ -28,7 +28,7 @@ in a temp directory), every measurement gets a fresh database migrated with back
     wall clock (interpreter start and imports included).
 (a), (c) and (c') are repeated --rounds times (default 3), alternating which goes first, each into a fresh
 database; the report shows min and median and the seeder's share of each limit by both, and (d)'s min and
-median.
+median, and per backend whether the figures meet the goals (GOAL_*: share of (c), peak memory, cleanup).
 then (a) again with five times the messages per channel (500 by default: about 5M top-level messages),
 unless --skip-5m, to see whether peak memory stays flat.
 
@@ -1076,6 +1076,16 @@ def table_rows(results: list[Result]) -> list[list[str]]:
     return rows
 
 
+def _limit_shares(ours: Rounds, limit: Rounds) -> tuple[float, float]:
+    """(a)'s rows/s as a share of a limit's, from the min times and from the median times of the rounds (0 for
+    a limit without rows)."""
+    by_min, by_median = limit.rate(limit.min_seconds), limit.rate(limit.median_seconds)
+    return (
+        ours.rate(ours.min_seconds) / by_min if by_min else 0.0,
+        ours.rate(ours.median_seconds) / by_median if by_median else 0.0,
+    )
+
+
 def ratio_lines(results: list[Result]) -> list[str]:
     """The seeder's share of each limit, from the min times and from the median times of the rounds."""
     lines = []
@@ -1089,12 +1099,11 @@ def ratio_lines(results: list[Result]) -> list[str]:
             if key not in mine:
                 continue
             limit = mine[key]
-            by_min = _share(ours.rate(ours.min_seconds), limit.rate(limit.min_seconds))
-            by_median = _share(ours.rate(ours.median_seconds), limit.rate(limit.median_seconds))
+            by_min, by_median = _limit_shares(ours, limit)
             lines.append(
-                f"{BACKEND_LABEL[backend]}: (a) reaches {by_min} of {limit.way.split(': ')[-1]} by min times "
-                f"({ours.min_seconds:.1f} s vs {limit.min_seconds:.1f} s), {by_median} by median times "
-                f"({ours.median_seconds:.1f} s vs {limit.median_seconds:.1f} s)"
+                f"{BACKEND_LABEL[backend]}: (a) reaches {by_min:.0%} of {limit.way.split(': ')[-1]} by min "
+                f"times ({ours.min_seconds:.1f} s vs {limit.min_seconds:.1f} s), {by_median:.0%} by median "
+                f"times ({ours.median_seconds:.1f} s vs {limit.median_seconds:.1f} s)"
             )
     return lines
 
@@ -1167,24 +1176,22 @@ def goal_lines(results: list[Result]) -> list[str]:
         mine = {g.key: g for g in grouped if g.backend == backend and not g.failed and g.seconds}
         parts = []
         if "a" in mine and "c" in mine:
-            ours, limit = mine["a"], mine["c"]
-            by_min = ours.rate(ours.min_seconds) / limit.rate(limit.min_seconds)
-            by_median = ours.rate(ours.median_seconds) / limit.rate(limit.median_seconds)
+            by_min, by_median = _limit_shares(mine["a"], mine["c"])
             shares = f"{by_min:.0%} by min, {by_median:.0%} by median"
             met = _verdict(min(by_min, by_median) >= GOAL_SHARE)
             parts.append(f"share of (c) {shares} (goal {GOAL_SHARE:.0%} by both): {met}")
-        mb: dict[str, float] = {}
+        peak_mb: dict[str, float] = {}  # per (a) and 5x run
         for key in ("a", "a5"):
             peak = mine[key].peak_tree_kb if key in mine else None
             if peak:
-                mb[key] = peak * 1024 / 10**6
-        if mb:
+                peak_mb[key] = peak * 1024 / 10**6
+        if peak_mb:
             shown = ", ".join(
-                f"{value:.1f} MB at {'5x' if key == 'a5' else '1x'}" for key, value in mb.items()
+                f"{value:.1f} MB at {'5x' if key == 'a5' else '1x'}" for key, value in peak_mb.items()
             )
             parts.append(
                 f"peak memory of (a)'s tree {shown} (goal {GOAL_PEAK_MB} MB): "
-                + _verdict(max(mb.values()) <= GOAL_PEAK_MB)
+                + _verdict(max(peak_mb.values()) <= GOAL_PEAK_MB)
             )
         goal = GOAL_CLEANUP_SECONDS.get(backend)
         if goal is not None and "d" in mine:

@@ -1,7 +1,7 @@
 """bench_seed.py: the ingest limit's binary COPY loads exactly the rows the seeder's text COPY loads; the
 memory sampler sees the pages a forked child copies although its resident set does not move; the phase
 breakdown sets each of the seeder's phases beside the limit's; the project is byte-compiled before (a)
-runs."""
+runs; the goal lines say met or NOT met for each figure on its side of its goal."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from backend.benchmarks.bench_seed import (
     goal_lines,
     paired_lines,
     phase_lines,
+    ratio_lines,
 )
 from backend.database import make_engine
 from backend.seeding import ledger, registry
@@ -204,3 +205,14 @@ def test_goal_lines_leave_out_what_was_not_measured_and_sqlite_has_no_cleanup_go
     ]
     only_sqlite_memory = "SQLite goals: peak memory of (a)'s tree 102.4 MB at 1x (goal 250 MB): met"
     assert goal_lines(results) == [only_sqlite_memory]
+
+
+def test_ratio_lines_give_the_share_of_each_limit_by_min_and_by_median_times() -> None:
+    results = _goal_results((9.4, 10.0), 200_000, (1.0,))
+    results.append(Result("postgresql", "ct", "(c') text: text COPY", rows=100, seconds=12.0))
+    assert ratio_lines(results) == [
+        "PostgreSQL: (a) reaches 85% of limit by min times (9.4 s vs 8.0 s), 85% by median times (9.7 s vs "
+        "8.2 s)",
+        "PostgreSQL: (a) reaches 128% of text COPY by min times (9.4 s vs 12.0 s), 124% by median times "
+        "(9.7 s vs 12.0 s)",
+    ]
