@@ -23,6 +23,7 @@ so a pipeline that forks its workers does so before there is a second thread.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Mapping
@@ -166,8 +167,10 @@ class _TableReader:
         return self.tail
 
 
-# How psycopg2 reports a KeyboardInterrupt raised in read() before its body ran (Ctrl-C handled on entry).
-_INTERRUPTED_READ = "error in .read() call: KeyboardInterrupt"
+# How psycopg2 reports an exception raised in read() before its body ran, which can only be Ctrl-C handled on
+# the way in (the body records anything it raises): "error in .read() call: KeyboardInterrupt" when Python had
+# made the exception object, and without the name when the signal handler left only the exception's type.
+_INTERRUPTED_READ = re.compile(r"error in \.read\(\) call(: KeyboardInterrupt\b|\s*$)", re.MULTILINE)
 
 
 def copy_interleaved(
@@ -202,7 +205,7 @@ def copy_interleaved(
             except Exception as exc:
                 if reader.raised is not None:
                     raise reader.raised from None
-                if _INTERRUPTED_READ in str(exc):
+                if _INTERRUPTED_READ.search(str(exc)):
                     raise KeyboardInterrupt from None
                 raise
             backlog.statements += 1

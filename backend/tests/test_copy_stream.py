@@ -3,6 +3,7 @@ a bounded backlog; a failure on either side comes out as itself, the feeder gone
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Generator, Iterator
 from typing import Any
@@ -148,6 +149,31 @@ def test_ctrl_c_during_a_copy_comes_out_as_keyboard_interrupt(
     monkeypatch.setattr(target, where, interrupted)
     with pytest.raises(KeyboardInterrupt):
         copy_interleaved(cursor, _items(closed), PLANNED, _statement, _framing)
+    assert closed == [True]
+    assert _feeders() == []
+
+
+def test_a_real_ctrl_c_as_the_driver_calls_read_comes_out_as_keyboard_interrupt(
+    cursor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT itself, handled on the way into read(): Python's handler leaves only the exception's type, and
+    the driver's failed COPY then names no exception ("error in .read() call"). Still Ctrl-C."""
+    closed: list[bool] = []
+    calls = iter(range(1_000_000))
+    original = copy_stream._TableReader.read
+
+    def interrupted(self: Any, size: int = -1) -> bytes:
+        if next(calls) == 3:
+            signal.raise_signal(signal.SIGINT)  # handled right here, before the reader's body runs
+        return original(self, size)
+
+    monkeypatch.setattr(copy_stream._TableReader, "read", interrupted)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            copy_interleaved(cursor, _items(closed), PLANNED, _statement, _framing)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert closed == [True]
     assert _feeders() == []
 
