@@ -162,9 +162,9 @@ def _fixed_values(values: Column, codec: str) -> tuple[npt.NDArray[Any], npt.NDA
     return array, nulls
 
 
-def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.NDArray[np.uint8]]:
-    """Per text column its lengths (-1 for NULL), and the UTF-8 bytes of every present value in output order
-    (row by row, the columns in order within a row), each but the last followed by a NUL.
+def _text_bytes(columns: Sequence[Column], n: int) -> tuple[IntArray, npt.NDArray[np.uint8]]:
+    """The values' lengths, rows x columns (-1 for NULL), and the UTF-8 bytes of every present value in output
+    order (row by row, the columns in order within a row), each but the last followed by a NUL.
 
     The NULs tell the values' UTF-8 lengths without looking at the values one by one (no value may hold a
     NUL: PostgreSQL cannot store one, so a NUL too many is refused here); the merge puts each on the first
@@ -199,7 +199,7 @@ def _text_bytes(columns: Sequence[Column], n: int) -> tuple[list[IntArray], npt.
     else:
         by_cell = np.full((n, len(values)), -1, dtype=np.int64)
         by_cell[present] = sizes  # row-major, as `ordered` is
-    return [by_cell[:, c] for c in range(len(values))], encoded
+    return by_cell, encoded
 
 
 def encode_copy_binary(batch: Batch, codecs: Sequence[str]) -> bytearray:
@@ -225,7 +225,7 @@ def encode_copy_binary_rows(
         return bytearray(head + tail)
     text_columns = [c for c, codec in enumerate(codecs) if codec == "text"]
     text_lengths, text_stream = _text_bytes([batch.columns[c] for c in text_columns], n)
-    text_length_of = dict(zip(text_columns, text_lengths, strict=True))
+    text_length_of = {c: text_lengths[:, i] for i, c in enumerate(text_columns)}
     fields: list[tuple[str, str]] = [("count", ">i2")]
     for c, codec in enumerate(codecs):
         fields.append((f"length{c}", ">i4"))
@@ -260,7 +260,7 @@ def encode_copy_binary_rows(
     fixed_stream = matrix.reshape(-1) if keep is None else matrix[keep]
     text_bytes = 0
     if text_columns:
-        present = np.stack(text_lengths, axis=1).reshape(-1) >= 0  # row by row, the text columns in order
+        present = text_lengths.reshape(-1) >= 0  # row by row, the text columns in order
         text_bytes = len(text_stream) - max(int(present.sum()) - 1, 0)  # less the NULs between the values
     size = len(fixed_stream) + text_bytes
     buffer = bytearray(len(head) + size + len(tail))
