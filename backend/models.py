@@ -35,6 +35,9 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-assigns ids to a column declared exactly INTEGER PRIMARY KEY.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# Tables whose seeded rows are id blocks: SQLite would otherwise give a new row max(id) + 1, an id inside a
+# block once the newest seeded rows are deleted (migration 0003). PostgreSQL's sequences never go back.
+SQLITE_IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
 
 BIO_MAX_LENGTH = 200
 
@@ -48,6 +51,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(f"bio IS NULL OR length(bio) <= {BIO_MAX_LENGTH}", name="bio_length"),
         CheckConstraint("auth0_id LIKE 'auth0|%'", name="auth0_id_format"),
+        SQLITE_IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -69,6 +73,7 @@ class Channel(Base):
             name="join_code_iff_private_group",
         ),
         Index(None, "owner_id"),
+        SQLITE_IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -108,6 +113,7 @@ class Message(Base):
             sqlite_where=text("parent_id IS NOT NULL"),
         ),
         Index(None, "user_id"),
+        SQLITE_IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -136,6 +142,7 @@ class MessageReaction(Base):
         UniqueConstraint("message_id", "reaction_id", "user_id"),
         Index(None, "user_id"),
         # No index on reaction_id: the reference set is tiny and never deleted from, so nothing looks it up.
+        SQLITE_IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

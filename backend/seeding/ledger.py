@@ -76,7 +76,8 @@ def lock_for_seeding(connection: Connection) -> None:
 
 
 def reserve_id_starts(connection: Connection) -> dict[str, int]:
-    """The first id of each table's block: past every existing id and every id a sequence handed out."""
+    """The first id of each table's block: past every existing id and every id a sequence handed out
+    (on SQLite, every id its AUTOINCREMENT table ever held: sqlite_sequence)."""
     starts = {}
     for table in registry.id_block_tables():
         top = int(connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
@@ -86,8 +87,21 @@ def reserve_id_starts(connection: Connection) -> dict[str, int]:
                 f"FROM {_sequence(connection, table)}"
             ).scalar_one()
             top = max(top, int(issued))
+        elif _has_sqlite_sequence(connection):
+            used = connection.exec_driver_sql(
+                "SELECT max(seq) FROM sqlite_sequence WHERE name = ?", (table,)
+            ).scalar_one()
+            top = max(top, int(used or 0))
         starts[table] = top + 1
     return starts
+
+
+def _has_sqlite_sequence(connection: Connection) -> bool:
+    """Whether SQLite keeps sqlite_sequence (made with the first AUTOINCREMENT table: migration 0003)."""
+    found = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'"
+    ).first()
+    return found is not None
 
 
 def _sequence(connection: Connection, table: str) -> str:
@@ -100,7 +114,7 @@ def advance_sequences(
 ) -> None:
     """Move PostgreSQL's id sequences past the block, so that the app's next inserts don't collide."""
     if connection.dialect.name != "postgresql":
-        return  # SQLite hands out max(id) + 1 by itself
+        return  # SQLite's sqlite_sequence moves past the explicit ids by itself (AUTOINCREMENT)
     for table in registry.id_block_tables():
         if counts.get(table, 0):
             last = id_starts[table] + counts[table] - 1

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Table, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from backend.models import Base, Id
+from backend.models import SQLITE_IDS_NEVER_REUSED, Base, Id
 from backend.seeding.dataset import HOUR, Batch, Dataset, format_timestamps, make_batch
 from backend.seeding.entities import Entity, users
 from backend.seeding.keyed import IntArray, repeat_ranges
@@ -50,7 +50,7 @@ def build() -> Guide:
 
     class UserStatus(StatusBase):
         __tablename__ = USER_STATUSES
-        __table_args__ = (Index(None, "user_id"),)
+        __table_args__ = (Index(None, "user_id"), SQLITE_IDS_NEVER_REUSED)
 
         id: Mapped[int] = mapped_column(Id, primary_key=True)
         user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))

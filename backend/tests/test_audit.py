@@ -159,9 +159,9 @@ def test_audit_numbers_match_independent_counts(engine: Engine) -> None:
             for name in registry.id_block_tables()
         }
     with engine.begin() as conn:
-        # Real rows first: SQLite hands out max(id) + 1, which a deleted top seeded id would free.
-        real = insert_real_rows(conn)
         _delete_random_seeded_rows(conn, run_id, random.Random(11), 0.1)
+        # After the deletes: no id comes back (AUTOINCREMENT on SQLite), so real rows stay out of the blocks.
+        real = insert_real_rows(conn)
         firsts = {name: b[0] for name, b in blocks.items()}
         conn.execute(
             update(User).where(User.id.in_([firsts["users"], firsts["users"] + 1])).values(bio="edited")

@@ -391,6 +391,40 @@ def test_cli_removes_all_and_second_run_finds_nothing(db_url: str, engine: Engin
     assert _dump(engine) == after
 
 
+def test_a_real_row_after_the_newest_seeded_rows_were_deleted_keeps_out_of_the_block(
+    db_url: str, engine: Engine
+) -> None:
+    """The app deletes the newest seeded message and reaction, then real ones are written: they must not take
+    ids inside the run's blocks (SQLite without AUTOINCREMENT hands out max(id) + 1 again), or cleanup would
+    remove them with the run."""
+    seeded = run_script(
+        "seed_data.py", "--profile", "test", "--as-of", "2026-06-01", "--quiet", database_url=db_url
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    real = RealRows()
+    with engine.begin() as conn:
+        newest_reaction = conn.execute(text("SELECT max(id) FROM message_reactions")).scalar_one()
+        conn.execute(text("DELETE FROM message_reactions WHERE id = :r"), {"r": newest_reaction})
+        newest_message = conn.execute(text("SELECT max(id) FROM messages")).scalar_one()
+        thread = "SELECT id FROM messages WHERE id = :m OR parent_id = :m"
+        conn.execute(
+            text(f"DELETE FROM message_reactions WHERE message_id IN ({thread})"), {"m": newest_message}
+        )
+        conn.execute(text("DELETE FROM messages WHERE parent_id = :m"), {"m": newest_message})
+        conn.execute(text("DELETE FROM messages WHERE id = :m"), {"m": newest_message})
+        user = real.user(conn)
+        message = real.message(conn, user, real.channel(conn, user))
+        reaction = real.reaction(conn, message, user, reaction_ids(conn)[0])
+    assert message > newest_message and reaction > newest_reaction
+
+    result = run_script(SCRIPT, "--yes", database_url=db_url)
+    assert result.returncode == 0, result.stderr
+    after = _dump(engine)
+    assert [row[0] for row in after["messages"]] == [message]
+    assert [row[0] for row in after["message_reactions"]] == [reaction]
+    assert [row[0] for row in after["users"]] == [user]
+
+
 def test_cli_run_and_latest_select_runs(db_url: str, engine: Engine, world: Any) -> None:
     _real, (first, second) = world
     with engine.begin() as conn:

@@ -3,9 +3,13 @@ scripts without importing Alembic, and whatever that way cannot tell goes to Ale
 
 from __future__ import annotations
 
+import random
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,7 +21,9 @@ from backend import schema
 from backend.database import make_engine
 from backend.models import Base
 from backend.reference_data import REACTIONS
+from backend.seeding import registry
 from backend.tests.helpers import REPO_ROOT
+from backend.tests.ledger_fixtures import RealRows, write_real_rows, write_seeded_run
 
 CHAT_TABLES = {
     "users",
@@ -150,5 +156,126 @@ def test_a_database_stamped_elsewhere_is_not_current(empty_db_url: str) -> None:
             conn.execute(text("INSERT INTO alembic_version VALUES ('0001')"))  # two stamps: Alembic's call
             with pytest.raises(CommandError, match="more than one head"):
                 schema.schema_state(conn)
+    finally:
+        engine.dispose()
+
+
+# ----- 0003: AUTOINCREMENT on SQLite's id-block tables ----------------------------------------------------
+
+SQLITE_SCHEMA_OBJECTS = (
+    "SELECT type, name, tbl_name, sql FROM sqlite_schema "
+    "WHERE type IN ('index', 'view', 'trigger') ORDER BY name"
+)
+
+
+def _sqlite_at_0002_with_rows(url: str) -> None:
+    """A SQLite database at 0002 holding a seed run, real rows around it, a table of the app's own that
+    references messages, a view and a trigger."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            schema.upgrade(conn, "0002")
+            real = RealRows()
+            write_real_rows(conn, random.Random(1), real, rounds=6)
+            write_seeded_run(conn, random.Random(2))
+            write_real_rows(conn, random.Random(3), real, rounds=6)
+            conn.exec_driver_sql(
+                "CREATE TABLE notes (id INTEGER PRIMARY KEY, "
+                "message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE RESTRICT, body TEXT)"
+            )
+            conn.exec_driver_sql("INSERT INTO notes (message_id, body) SELECT max(id), 'kept' FROM messages")
+            conn.exec_driver_sql("CREATE VIEW message_count AS SELECT count(*) AS n FROM messages")
+            conn.exec_driver_sql(
+                "CREATE TRIGGER note_each_message AFTER INSERT ON messages "
+                "BEGIN INSERT INTO notes (message_id, body) VALUES (new.id, 'new'); END"
+            )
+    finally:
+        engine.dispose()
+
+
+def _sqlite_contents(path: Path) -> tuple[dict[str, list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+    """Every table's rows (by rowid) and the indexes, views and triggers, read with the sqlite3 module."""
+    with closing(sqlite3.connect(path)) as db:
+        tables = [
+            name
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        rows = {t: db.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
+        return rows, db.execute(SQLITE_SCHEMA_OBJECTS).fetchall()
+
+
+def test_0003_rebuilds_sqlite_id_block_tables_with_autoincrement_keeping_everything(tmp_path: Path) -> None:
+    path = tmp_path / "before.db"
+    url = f"sqlite:///{path}"
+    _sqlite_at_0002_with_rows(url)
+    rows_before, objects_before = _sqlite_contents(path)
+    assert rows_before["messages"] and rows_before["notes"]
+
+    schema.upgrade_database(url)
+
+    rows_after, objects_after = _sqlite_contents(path)
+    assert rows_after.pop("alembic_version") == [("0003",)]
+    assert rows_before.pop("alembic_version") == [("0002",)]
+    assert rows_after == rows_before
+    assert objects_after == objects_before
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA foreign_keys = ON")
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        sql = dict(db.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'table'").fetchall())
+        for table in registry.id_block_tables():
+            assert "PRIMARY KEY AUTOINCREMENT" in sql[table], table
+        assert "AUTOINCREMENT" not in sql["notes"]
+        assert "__before_0003" not in " ".join(sql) + " ".join(map(str, sql.values()))
+        assert 'REFERENCES "messages"' in sql["notes"]
+        sequence = dict(db.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
+        for table in registry.id_block_tables():
+            assert sequence[table] == max(row[0] for row in rows_before[table]), table
+        # The view and the trigger still work on the rebuilt table.
+        db.execute(
+            "INSERT INTO messages (content, created_at, updated_at, user_id, channel_id) "
+            "SELECT 'after', created_at, updated_at, user_id, channel_id FROM messages LIMIT 1"
+        )
+        assert db.execute("SELECT n FROM message_count").fetchone()[0] == len(rows_before["messages"]) + 1
+        assert db.execute("SELECT count(*) FROM notes WHERE body = 'new'").fetchone()[0] == 1
+
+
+def test_0003_leaves_an_unexpected_database_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "in_the_way.db"
+    url = f"sqlite:///{path}"
+    _sqlite_at_0002_with_rows(url)
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE messages__before_0003 (id INTEGER PRIMARY KEY)")
+    before = _sqlite_contents(path)
+
+    with pytest.raises(RuntimeError, match="messages__before_0003 is in the way"):
+        schema.upgrade_database(url)
+
+    assert _sqlite_contents(path) == before
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert schema.schema_state(conn) is schema.SchemaState.BEHIND
+    finally:
+        engine.dispose()
+
+
+def test_every_id_block_table_hands_out_no_id_twice_on_sqlite(db_url: str) -> None:
+    """Guard: a seeded table with id blocks must be AUTOINCREMENT on SQLite (its model says so, and a
+    migration makes it so), or a real row could take an id inside a block after the newest seeded rows
+    were deleted."""
+    for table in registry.id_block_tables():
+        assert Base.metadata.tables[table].dialect_options["sqlite"]["autoincrement"], table
+    if not db_url.startswith("sqlite"):
+        return
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            for table in registry.id_block_tables():
+                sql = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (table,)
+                ).scalar_one()
+                assert "AUTOINCREMENT" in sql, f"{table}: add sqlite_autoincrement in a migration"
     finally:
         engine.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 
 import faker
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 
 from backend.database import make_engine
 from backend.models import Base, Channel, Message, MessageReaction, SeedRun, SeedRunBlock, User, UserChannel
@@ -161,6 +161,19 @@ def test_real_rows_are_kept_and_seeded_ids_come_after_them(engine: Engine) -> No
     assert blocks["messages"][0] > max(real.messages)
     assert blocks["message_reactions"][0] > max(real.reactions)
     assert totals["users"] == len(real.users) + OPTIONS["users"]
+
+
+def test_seeded_ids_come_after_every_id_ever_used(engine: Engine) -> None:
+    """Real rows deleted from the top of a table leave their ids used: a block starts past them (PostgreSQL's
+    sequences, SQLite's sqlite_sequence), not at max(id) + 1."""
+    with engine.begin() as conn:
+        real = insert_real_rows(conn)
+        newest = max(real.messages)
+        conn.execute(delete(MessageReaction).where(MessageReaction.message_id == newest))
+        conn.execute(delete(Message).where(Message.id == newest))
+    summary = seed(engine, "test", **OPTIONS)
+    blocks = _check_blocks(engine, summary.run_id)
+    assert blocks["messages"][0] == newest + 1
 
 
 def test_the_data_does_not_depend_on_what_the_database_holds(
