@@ -99,7 +99,7 @@ def reserve_id_starts(connection: Connection) -> dict[str, int]:
 def _has_sqlite_sequence(connection: Connection) -> bool:
     """Whether SQLite keeps sqlite_sequence (made with the first AUTOINCREMENT table: migration 0003)."""
     found = connection.exec_driver_sql(
-        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'"
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
     ).first()
     return found is not None
 

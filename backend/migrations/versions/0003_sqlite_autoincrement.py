@@ -59,7 +59,7 @@ def downgrade() -> None:
 def _sql(connection: Connection, kind: str, name: str) -> str:
     return str(
         connection.exec_driver_sql(
-            "SELECT sql FROM sqlite_schema WHERE type = ? AND name = ?", (kind, name)
+            "SELECT sql FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)
         ).scalar_one()
     )
 
@@ -69,7 +69,7 @@ def _rebuild_with_autoincrement(connection: Connection, wanted: tuple[str, ...])
     tables = [
         name
         for (name,) in run(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
         )
     ]
     targets = [
@@ -90,13 +90,13 @@ def _rebuild_with_autoincrement(connection: Connection, wanted: tuple[str, ...])
             raise RuntimeError(f"table {table}{OLD_SUFFIX} is in the way of rebuilding {table}; rename it")
 
     set_aside = run(
-        "SELECT type, name, sql FROM sqlite_schema WHERE type IN ('view', 'trigger') AND sql IS NOT NULL "
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger') AND sql IS NOT NULL "
         "ORDER BY rowid"
     ).all()
     indexes = [
         str(sql)
         for (sql,) in run(
-            "SELECT sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL "
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             f"AND tbl_name IN ({', '.join('?' * len(order))}) ORDER BY rowid",
             tuple(order),
         )
@@ -128,7 +128,7 @@ def _rebuild_with_autoincrement(connection: Connection, wanted: tuple[str, ...])
         run(sql)
     for _kind, _name, sql in set_aside:
         run(sql)
-    if run("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").first():
+    if run("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
         for table in order:  # the planner's statistics went with the old tables
             run(f'ANALYZE "{table}"')
     if broken := run("PRAGMA foreign_key_check").first():
@@ -160,7 +160,7 @@ def _carry_sequence(connection: Connection, old: str, new: str) -> None:
     """A table that had AUTOINCREMENT already keeps its highest id ever used (dropping the old one drops its
     entry)."""
     run = connection.exec_driver_sql
-    if not run("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'").first():
+    if not run("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").first():
         return
     before = run("SELECT seq FROM sqlite_sequence WHERE name = ?", (old,)).scalar()
     if before is None:
