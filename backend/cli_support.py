@@ -13,10 +13,11 @@ import atexit
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import NoReturn
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from backend.config import SettingsError, load_settings
@@ -85,6 +86,28 @@ def require_current_schema(connection: Connection, url: str) -> None:
 
     if schema_state(connection) is not SchemaState.CURRENT:
         raise CommandError(f"{mask_url(url)} is not migrated to head; run: {MIGRATE_COMMAND}")
+
+
+@contextmanager
+def reading(url: str, *, temporary_tables: bool = False) -> Iterator[Connection]:
+    """A connection for a command that only reads: the schema checked at head, one snapshot on PostgreSQL
+    (every count agrees with every other; read-only unless the reader makes temporary tables), and rolled
+    back at the end, so nothing it did stays."""
+    from backend.database import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn, conn.begin() as transaction:
+            if conn.dialect.name == "postgresql":
+                access = "" if temporary_tables else " READ ONLY"
+                conn.execute(text(f"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ{access}"))
+            require_current_schema(conn, url)
+            try:
+                yield conn
+            finally:
+                transaction.rollback()
+    finally:
+        engine.dispose()
 
 
 def verbose_requested(args: argparse.Namespace | None) -> bool:

@@ -18,10 +18,9 @@ from backend.cli_support import (
     CommandError,
     UsageError,
     add_common_arguments,
-    require_current_schema,
+    reading,
     resolve_database_url,
 )
-from backend.database import make_engine
 from backend.seeding import ledger
 from backend.seeding.audit import SAMPLE_SIZE, AuditError, AuditReport, audit_database, format_report
 from backend.seeding.options import SeedOptions
@@ -45,25 +44,14 @@ def build_parser(prog: str) -> ArgumentParser:
 def _audit(
     url: str, run_ids: list[int] | None, samples: int, options: SeedOptions | None = None
 ) -> AuditReport:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                # One snapshot for every count, so the runs and the real rows agree with each other.
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            require_current_schema(conn, url)
-            if options is not None:
-                run_ids = _matching_run(conn, options)
-            _check_runs(conn, run_ids)
-            try:
-                report = audit_database(conn, run_ids, samples)
-            except AuditError as exc:
-                raise CommandError(str(exc)) from None
-            finally:
-                conn.rollback()  # an audit changes nothing, not even its temporary tables
-    finally:
-        engine.dispose()
-    return report
+    with reading(url, temporary_tables=True) as conn:
+        if options is not None:
+            run_ids = _matching_run(conn, options)
+        _check_runs(conn, run_ids)
+        try:
+            return audit_database(conn, run_ids, samples)
+        except AuditError as exc:
+            raise CommandError(str(exc)) from None
 
 
 def _matching_run(conn: Connection, options: SeedOptions) -> list[int]:

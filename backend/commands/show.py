@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from sqlalchemy import text
-
 from backend.cli_support import (
     EXIT_OK,
     ArgumentParser,
     CommandError,
     UsageError,
     add_common_arguments,
-    require_current_schema,
+    reading,
     resolve_database_url,
 )
-from backend.database import make_engine
 from backend.transcript import (
     MAX_LIMIT,
     busiest_channel,
@@ -50,27 +47,18 @@ def build_parser(prog: str) -> ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= MAX_LIMIT:
         raise UsageError(f"--limit: {args.limit} is out of range; allowed 1..{MAX_LIMIT}")
-    url = resolve_database_url(args)
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn, conn.begin() as transaction:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-            require_current_schema(conn, url)
-            try:
-                if args.channel is not None:
-                    channel_id = find_channel(conn, args.channel)
-                elif args.dm is not None:
-                    channel_id = find_dm(conn, args.dm)
-                else:
-                    channel_id = busiest_channel(conn)
-            except LookupError as exc:
-                if args.channel is None and args.dm is None:
-                    raise CommandError(str(exc)) from None
-                raise UsageError(str(exc)) from None
-            transcript = load_transcript(conn, channel_id, args.limit)
-            transaction.rollback()
-    finally:
-        engine.dispose()
+    with reading(resolve_database_url(args)) as conn:
+        try:
+            if args.channel is not None:
+                channel_id = find_channel(conn, args.channel)
+            elif args.dm is not None:
+                channel_id = find_dm(conn, args.dm)
+            else:
+                channel_id = busiest_channel(conn)
+        except LookupError as exc:
+            if args.channel is None and args.dm is None:
+                raise CommandError(str(exc)) from None
+            raise UsageError(str(exc)) from None
+        transcript = load_transcript(conn, channel_id, args.limit)
     print(format_transcript(transcript))
     return EXIT_OK

@@ -9,10 +9,9 @@ from backend.cli_support import (
     EXIT_OK,
     ArgumentParser,
     add_common_arguments,
-    require_current_schema,
+    reading,
     resolve_database_url,
 )
-from backend.database import make_engine
 from backend.seeding.status import collect_status, format_status
 
 
@@ -28,17 +27,8 @@ def build_parser(prog: str) -> ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    url = resolve_database_url(args)
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                # One snapshot for every count, so totals and runs agree with each other.
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            require_current_schema(conn, url)
-            status = collect_status(conn)
-    finally:
-        engine.dispose()
+    with reading(resolve_database_url(args)) as conn:
+        status = collect_status(conn)
     if args.json:
         print(json.dumps(status.to_dict(), indent=2))
     else:

@@ -6,17 +6,14 @@ import argparse
 import json
 from dataclasses import asdict
 
-from sqlalchemy import text
-
 from backend.cli_support import (
     EXIT_FAILURE,
     EXIT_OK,
     ArgumentParser,
     add_common_arguments,
-    require_current_schema,
+    reading,
     resolve_database_url,
 )
-from backend.database import make_engine
 from backend.seeding.verify import InvariantResult, SampleId, check_invariants
 
 
@@ -35,18 +32,8 @@ def build_parser(prog: str) -> ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Check every invariant and print one line each (or JSON); 1 if any fails."""
-    url = resolve_database_url(args)
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn, conn.begin() as transaction:
-            if conn.dialect.name == "postgresql":
-                # One snapshot for every check, and the server refuses any write.
-                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-            require_current_schema(conn, url)
-            results = check_invariants(conn)
-            transaction.rollback()
-    finally:
-        engine.dispose()
+    with reading(resolve_database_url(args)) as conn:
+        results = check_invariants(conn)
     failed = [r for r in results if not r.ok]
     if args.json:
         payload = {"ok": not failed, "invariants": [asdict(r) for r in results]}
