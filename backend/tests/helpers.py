@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO_ROOT / "backend" / "scripts"
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -63,3 +65,21 @@ def wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str], what: s
             raise AssertionError(f"cleanup ended before {what}: {proc.communicate()}")
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.02)
+
+
+def assert_no_id_handed_out_twice(conn: Connection) -> None:
+    """Every table the ledger keeps id blocks of is AUTOINCREMENT on SQLite: its model says so
+    (SQLITE_IDS_NEVER_REUSED) and, on a SQLite connection, its table is, or a real row could take an id inside
+    a block after the newest seeded rows were deleted (and cleanup would remove it)."""
+    from backend.models import Base
+    from backend.seeding import registry
+
+    for table in registry.id_block_tables():
+        assert Base.metadata.tables[table].dialect_options["sqlite"]["autoincrement"], (
+            f"{table}: add SQLITE_IDS_NEVER_REUSED to its model's __table_args__"
+        )
+        if conn.dialect.name == "sqlite":
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).scalar_one()
+            assert "AUTOINCREMENT" in sql.upper(), f"{table}: create it with sqlite_autoincrement=True"

@@ -22,7 +22,7 @@ from backend.models import Base, SeedRunBlock
 from backend.seeding import registry
 from backend.seeding.entities import Entity, users
 from backend.tests.guide_user_statuses import USER_STATUSES, Guide, build
-from backend.tests.helpers import REPO_ROOT, T0
+from backend.tests.helpers import REPO_ROOT, T0, assert_no_id_handed_out_twice
 from backend.tests.ledger_fixtures import dump
 from backend.tests.seed_helpers import AS_OF
 
@@ -128,6 +128,8 @@ def test_an_added_entity_is_seeded_verified_shown_and_cleaned_up(
     url = ("--database-url", db_url)
     statuses = guide.table
     assert USER_STATUSES in registry.id_block_tables(), "an integer id: the ledger keeps a block"
+    with engine.connect() as conn:
+        assert_no_id_handed_out_twice(conn)
 
     assert _cli(seed_command, "seed_data.py", *url, "--profile", "test", "--as-of", AS_OF, "--json") == 0
     summary = _json(capsys)

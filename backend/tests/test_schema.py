@@ -22,7 +22,7 @@ from backend.database import make_engine
 from backend.models import Base
 from backend.reference_data import REACTIONS
 from backend.seeding import registry
-from backend.tests.helpers import REPO_ROOT
+from backend.tests.helpers import REPO_ROOT, assert_no_id_handed_out_twice
 from backend.tests.ledger_fixtures import RealRows, write_real_rows, write_seeded_run
 
 CHAT_TABLES = {
@@ -265,17 +265,9 @@ def test_every_id_block_table_hands_out_no_id_twice_on_sqlite(db_url: str) -> No
     """Guard: a seeded table with id blocks must be AUTOINCREMENT on SQLite (its model says so, and a
     migration makes it so), or a real row could take an id inside a block after the newest seeded rows
     were deleted."""
-    for table in registry.id_block_tables():
-        assert Base.metadata.tables[table].dialect_options["sqlite"]["autoincrement"], table
-    if not db_url.startswith("sqlite"):
-        return
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            for table in registry.id_block_tables():
-                sql = conn.exec_driver_sql(
-                    "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (table,)
-                ).scalar_one()
-                assert "AUTOINCREMENT" in sql, f"{table}: add sqlite_autoincrement in a migration"
+            assert_no_id_handed_out_twice(conn)
     finally:
         engine.dispose()
