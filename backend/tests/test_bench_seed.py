@@ -179,19 +179,19 @@ def test_goal_lines_say_met_when_every_figure_is_within_its_goal() -> None:
     # 8.0 / 9.4 = 85.1% by min, 8.25 / 9.7 = 85.05% by median; 230,000 KiB = 235.5 MB, 5x 236.5 MB.
     [line] = goal_lines(_goal_results((9.4, 10.0), 230_000, (0.9, 2.9)))
     assert line == (
-        "PostgreSQL goals: share of (c) 85% by min, 85% by median (goal 85% by both): met; peak memory of "
-        "(a)'s tree 235.5 MB at 1x, 236.5 MB at 5x (goal 250 MB): met; cleanup 2.90 s in its slowest round "
-        "(goal 3 s): met"
+        "PostgreSQL goals: share of (c) 85% by min, 85% by median (goal 85% by both; (c)'s rounds 8.0-8.5 s, "
+        "6% apart): met; peak memory of (a)'s tree 235.5 MB at 1x, 236.5 MB at 5x (goal 250 MB): met; "
+        "cleanup 2.90 s in its slowest round (goal 3 s): met"
     )
 
 
 def test_goal_lines_say_not_met_for_each_figure_past_its_goal() -> None:
     # By min 8.0 / 9.5 = 84.2%, by median still 85%; 5x at 244,000 KiB = 249.9 MB is in, 245,000 KiB is out.
     [share] = goal_lines(_goal_results((9.5, 9.9), 243_000, (1.0,)))
-    assert "84% by min, 85% by median (goal 85% by both): NOT met" in share
+    assert "84% by min, 85% by median (goal 85% by both; (c)'s rounds 8.0-8.5 s, 6% apart): NOT met" in share
     assert "249.9 MB at 5x (goal 250 MB): met" in share
     [memory] = goal_lines(_goal_results((9.0,), 244_000, (1.0,)))
-    assert "by both): met" in memory and "250.9 MB at 5x (goal 250 MB): NOT met" in memory
+    assert "apart): met" in memory and "250.9 MB at 5x (goal 250 MB): NOT met" in memory
     [cleanup] = goal_lines(_goal_results((9.0,), 200_000, (1.0, 3.01)))
     assert cleanup.endswith("cleanup 3.01 s in its slowest round (goal 3 s): NOT met")
 
