@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from backend.config import SettingsError, load_settings
-from backend.database import DatabaseUrlError, mask_url, parse_url
+from backend.database import DatabaseUrlError, make_engine, mask_url, parse_url
 from backend.redaction import redact_credentials
 
 EXIT_OK = 0
@@ -93,8 +93,6 @@ def reading(url: str, *, temporary_tables: bool = False) -> Iterator[Connection]
     """A connection for a command that only reads: the schema checked at head, one snapshot on PostgreSQL
     (every count agrees with every other; read-only unless the reader makes temporary tables), and rolled
     back at the end, so nothing it did stays."""
-    from backend.database import make_engine
-
     engine = make_engine(url)
     try:
         with engine.connect() as conn, conn.begin() as transaction:

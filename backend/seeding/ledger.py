@@ -79,6 +79,7 @@ def reserve_id_starts(connection: Connection) -> dict[str, int]:
     """The first id of each table's block: past every existing id and every id a sequence handed out
     (on SQLite, every id its AUTOINCREMENT table ever held: sqlite_sequence)."""
     starts = {}
+    sqlite_sequence = connection.dialect.name == "sqlite" and _has_sqlite_sequence(connection)
     for table in registry.id_block_tables():
         top = int(connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
         if connection.dialect.name == "postgresql":
@@ -87,7 +88,7 @@ def reserve_id_starts(connection: Connection) -> dict[str, int]:
                 f"FROM {_sequence(connection, table)}"
             ).scalar_one()
             top = max(top, int(issued))
-        elif _has_sqlite_sequence(connection):
+        elif sqlite_sequence:
             used = connection.exec_driver_sql(
                 "SELECT max(seq) FROM sqlite_sequence WHERE name = ?", (table,)
             ).scalar_one()

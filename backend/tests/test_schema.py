@@ -15,7 +15,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.util.exc import CommandError
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from backend import schema
 from backend.database import make_engine
@@ -261,13 +261,9 @@ def test_0003_leaves_an_unexpected_database_as_it_was(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_every_id_block_table_hands_out_no_id_twice_on_sqlite(db_url: str) -> None:
+def test_every_id_block_table_hands_out_no_id_twice_on_sqlite(engine: Engine) -> None:
     """Guard: a seeded table with id blocks must be AUTOINCREMENT on SQLite (its model says so, and a
     migration makes it so), or a real row could take an id inside a block after the newest seeded rows
     were deleted."""
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            assert_no_id_handed_out_twice(conn)
-    finally:
-        engine.dispose()
+    with engine.connect() as conn:
+        assert_no_id_handed_out_twice(conn)
